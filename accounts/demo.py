@@ -1,0 +1,136 @@
+"""Demo data for `manage.py load_demo`: created once, left as it is on later runs."""
+
+import datetime
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+
+from accounts.models import Customer, Membership, User
+from accounts.roles import Role
+from services.models import Kind, Plan, Service
+
+DEFAULT_PASSWORD = "portal-demo-2026"
+
+PEOPLE = [
+    # email, full name, customer, role, staff
+    ("owner@acme.example", "Alice Owner", "Acme SRL", Role.OWNER, False),
+    ("tech@acme.example", "Tom Technician", "Acme SRL", Role.TECHNICAL, False),
+    ("owner@globex.example", "Gina Globex", "Globex NV", Role.OWNER, False),
+    ("staff@portal.example", "Sam Support", None, None, True),
+]
+
+CUSTOMERS = {
+    "Acme SRL": {
+        "country": "BE",
+        "vat_number": "BE0403170701",
+        "street": "Rue de la Loi 16",
+        "postal_code": "1000",
+        "city": "Bruxelles",
+        "billing_email": "billing@acme.example",
+        "preferred_language": "fr",
+    },
+    "Globex NV": {
+        "country": "BE",
+        "vat_number": "BE0202239951",
+        "street": "Meir 1",
+        "postal_code": "2000",
+        "city": "Antwerpen",
+        "billing_email": "billing@globex.example",
+        "preferred_language": "nl",
+    },
+}
+
+PLANS = [
+    (
+        Kind.SHARED_HOSTING,
+        "Hosting Start",
+        Decimal("59.00"),
+        12,
+        "",
+        {"disk_gb": 10, "traffic_gb": 100, "databases": 2},
+    ),
+    (
+        Kind.SHARED_HOSTING,
+        "Hosting Pro",
+        Decimal("119.00"),
+        12,
+        "",
+        {"disk_gb": 50, "traffic_gb": 500, "databases": 10},
+    ),
+    (Kind.CMS_HOSTING, "CMS WordPress", Decimal("36.00"), 12, Kind.SHARED_HOSTING, {"cms": "WordPress"}),
+    (Kind.MANAGED_CMS, "Managed WordPress", Decimal("96.00"), 12, Kind.SHARED_HOSTING, {"cms": "WordPress"}),
+    (Kind.CACHING, "Caching", Decimal("24.00"), 12, Kind.SHARED_HOSTING, {}),
+    (Kind.DOMAIN, ".be domain", Decimal("12.00"), 12, "", {}),
+    (Kind.DOMAIN, ".com domain", Decimal("18.00"), 12, "", {}),
+    (Kind.SSL_CERTIFICATE, "DV certificate", Decimal("49.00"), 12, "", {"validation": "DV"}),
+    (Kind.SSL_CERTIFICATE, "OV certificate", Decimal("149.00"), 12, "", {"validation": "OV"}),
+    (Kind.M365_PACK, "Microsoft 365 Business Basic", Decimal("5.60"), 0, "", {"max_users": 300}),
+    (Kind.M365_PACK, "Microsoft 365 Business Standard", Decimal("11.70"), 0, "", {"max_users": 300}),
+]
+
+
+@transaction.atomic
+def load(*, password: str = DEFAULT_PASSWORD, today: datetime.date) -> dict[str, int]:
+    created = {"customers": 0, "users": 0, "plans": 0, "services": 0}
+    customers = {}
+    for name, fields in CUSTOMERS.items():
+        customers[name], new = Customer.objects.get_or_create(name=name, defaults=fields)
+        created["customers"] += new
+    for email, full_name, customer_name, role, staff in PEOPLE:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(email, password, full_name=full_name, is_staff=staff, is_superuser=staff)
+            created["users"] += 1
+        EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+        if customer_name:
+            Membership.objects.get_or_create(user=user, customer=customers[customer_name], defaults={"role": role})
+    plans = {}
+    for kind, name, price, months, requires, specs in PLANS:
+        plans[name], new = Plan.objects.get_or_create(
+            kind=kind,
+            name=name,
+            defaults={"price": price, "period_months": months, "requires_kind": requires, "specifications": specs},
+        )
+        created["plans"] += new
+    acme, globex = customers["Acme SRL"], customers["Globex NV"]
+    year_ago = today - datetime.timedelta(days=340)
+    end = today + datetime.timedelta(days=25)
+    services = [
+        (acme, "Hosting Pro", "www.acme.example", year_ago, end, None),
+        (acme, "Managed WordPress", "WordPress for www.acme.example", year_ago, end, "www.acme.example"),
+        (acme, ".be domain", "acme.be", year_ago, end, None),
+        (acme, "DV certificate", "www.acme.be", year_ago, end, None),
+        (acme, "Microsoft 365 Business Basic", "Acme mailboxes (12 users)", year_ago, None, None),
+        (
+            globex,
+            "Hosting Start",
+            "www.globex.example",
+            today - datetime.timedelta(days=100),
+            today + datetime.timedelta(days=265),
+            None,
+        ),
+        (
+            globex,
+            ".com domain",
+            "globex.com",
+            today - datetime.timedelta(days=100),
+            today + datetime.timedelta(days=265),
+            None,
+        ),
+    ]
+    for customer, plan_name, name, start, period_end, parent_name in services:
+        parent = Service.objects.get(customer=customer, name=parent_name) if parent_name else None
+        _service, new = Service.objects.get_or_create(
+            customer=customer,
+            name=name,
+            defaults={
+                "plan": plans[plan_name],
+                "status": Service.Status.ACTIVE,
+                "started_on": start,
+                "current_period_end": period_end,
+                "parent": parent,
+            },
+        )
+        created["services"] += new
+    return created

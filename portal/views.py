@@ -1,0 +1,64 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Membership
+from portal.scoping import customer_required, scoped, select_customer
+from services.models import Service
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    return redirect("account_login")
+
+
+@customer_required("view")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    services = scoped(request, Service).select_related("plan")
+    return render(
+        request,
+        "portal/dashboard.html",
+        {
+            "services_by_kind": services.count_by_kind(),
+            "ending_soon": services.ending_within(days=60, today=timezone.localdate())[:10],
+            "members": scoped(request, Membership).count(),
+        },
+    )
+
+
+@login_required
+def no_customer(request: HttpRequest) -> HttpResponse:
+    if request.membership:
+        return redirect("dashboard")
+    return render(request, "portal/no_customer.html", status=403)
+
+
+@require_POST
+@login_required
+def switch_customer(request: HttpRequest) -> HttpResponse:
+    try:
+        customer_id = int(request.POST.get("customer", ""))
+    except ValueError:
+        customer_id = 0
+    if not select_customer(request, customer_id):
+        messages.error(request, _("You are not a member of that customer."))
+        return redirect("dashboard")
+    # The page the person was on may show the previous customer's object: start from the dashboard.
+    return redirect("dashboard")
+
+
+def error_403(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def error_404(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)

@@ -1,0 +1,20 @@
+// Small progressive enhancements; every page works without this file.
+document.documentElement.classList.add("js");
+
+// Selects marked data-autosubmit submit their form on change (the button stays for no-JS use).
+document.addEventListener("change", (event) => {
+  const select = event.target.closest("select[data-autosubmit]");
+  if (select) select.form.requestSubmit();
+});
+
+// Forms marked data-confirm ask before a destructive action.
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+}, true);
+
+// After htmx swaps content in, move focus to the first error, if any, so it is announced.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const invalid = event.detail.target.querySelector("[aria-invalid='true']");
+  if (invalid) invalid.focus();
+});
