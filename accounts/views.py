@@ -1,5 +1,4 @@
 from allauth.account.adapter import get_adapter
-from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -8,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import invitations, team
 from accounts.adapters import INVITATION_SESSION_KEY
@@ -15,6 +15,7 @@ from accounts.forms import InvitationForm, RoleForm
 from accounts.models import AuditEvent, Invitation, Membership
 from accounts.roles import PERMISSIONS, Permission, Role
 from portal.audit import describe
+from portal.reauth import sensitive
 from portal.scoping import SESSION_KEY, customer_required, get_scoped_or_404, scoped
 
 
@@ -38,7 +39,7 @@ def team_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @customer_required("manage_team")
-@reauthentication_required
+@sensitive
 def invite(request: HttpRequest) -> HttpResponse:
     form = InvitationForm(request.POST)
     if form.is_valid():
@@ -55,14 +56,14 @@ def invite(request: HttpRequest) -> HttpResponse:
             form.add_error("email", error)
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
-            return redirect("team")
+            return HttpResponseClientRedirect(reverse("team")) if request.htmx else redirect("team")
     template = "accounts/team.html#invite-form" if request.htmx else "accounts/team.html"
-    return render(request, template, _team_context(request, form), status=422 if request.htmx else 200)
+    return render(request, template, _team_context(request, form))
 
 
 @require_POST
 @customer_required("manage_team")
-@reauthentication_required
+@sensitive
 def revoke_invitation(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = get_scoped_or_404(request, Invitation, pk=pk)
     invitations.revoke(invitation=invitation, by=request.user, request=request)
@@ -72,7 +73,7 @@ def revoke_invitation(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @customer_required("manage_team")
-@reauthentication_required
+@sensitive
 def change_role(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_scoped_or_404(request, Membership.objects.select_related("user"), pk=pk)
     form = RoleForm(request.POST)
@@ -88,7 +89,7 @@ def change_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @customer_required("manage_team")
-@reauthentication_required
+@sensitive
 def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_scoped_or_404(request, Membership.objects.select_related("user"), pk=pk)
     try:

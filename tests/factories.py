@@ -1,0 +1,67 @@
+import datetime
+from decimal import Decimal
+
+import factory
+from allauth.account.models import EmailAddress
+
+from accounts.models import Customer, Membership, User
+from accounts.roles import Role
+from services.models import Kind, Plan, Service
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    full_name = factory.Faker("name")
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def verified(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"Customer {n} SRL")
+    country = "BE"
+    billing_email = factory.LazyAttribute(lambda c: f"billing@{c.name.split()[1]}.example")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    role = Role.OWNER
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Plan
+
+    kind = Kind.SHARED_HOSTING
+    name = factory.Sequence(lambda n: f"Plan {n}")
+    price = Decimal("59.00")
+    period_months = 12
+    specifications = factory.LazyFunction(lambda: {"disk_gb": 10, "traffic_gb": 100})
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    customer = factory.SubFactory(CustomerFactory)
+    plan = factory.SubFactory(PlanFactory)
+    name = factory.Sequence(lambda n: f"site{n}.example")
+    status = Service.Status.ACTIVE
+    started_on = datetime.date(2026, 1, 1)
+    current_period_end = datetime.date(2027, 1, 1)
