@@ -18,7 +18,7 @@ def normalize_vat_number(country: str, number: str) -> str:
         return ""
     country = country.upper()
     if is_eu_country(country):
-        compact = eu_vat.compact(number)
+        compact = "".join(ch for ch in number.upper() if ch.isalnum())
         if not compact[:2].isalpha():
             compact = country + compact
         if compact[:2].upper() != country and not (country == "GR" and compact[:2] == "EL"):

@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from accounts.roles import permissions_of
+from portal.scoping import memberships_of
 
 
 def portal(request) -> dict:
@@ -9,12 +10,9 @@ def portal(request) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {"demo_mode": settings.PORTAL_DEMO_BANNER}
 
-    def memberships():
-        return list(request.user.memberships.select_related("customer").order_by("customer__name"))
-
     return {
         "current_membership": membership,
-        "my_memberships": memberships,
+        "my_memberships": lambda: memberships_of(request),
         "perms_here": permissions_of(membership.role) if membership else set(),
         "demo_mode": settings.PORTAL_DEMO_BANNER,
     }

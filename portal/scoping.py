@@ -21,19 +21,25 @@ from django.utils.functional import SimpleLazyObject
 SESSION_KEY = "portal_customer_id"
 
 
-def _current_membership(request: HttpRequest):
+def memberships_of(request: HttpRequest) -> list:
+    """The signed-in person's memberships, by customer name; one query per request."""
     from accounts.models import Membership
 
-    user = request.user
-    if not user.is_authenticated:
-        return None
-    memberships = Membership.objects.select_related("customer").filter(user=user)
+    if not hasattr(request, "_portal_memberships"):
+        user = request.user
+        request._portal_memberships = (
+            list(Membership.objects.select_related("customer").filter(user=user).order_by("customer__name", "pk"))
+            if user.is_authenticated
+            else []
+        )
+    return request._portal_memberships
+
+
+def _current_membership(request: HttpRequest):
+    memberships = memberships_of(request)
     wanted = request.session.get(SESSION_KEY)
-    if wanted is not None:
-        chosen = memberships.filter(customer_id=wanted).first()
-        if chosen is not None:
-            return chosen
-    return memberships.order_by("customer__name", "pk").first()
+    chosen = next((m for m in memberships if m.customer_id == wanted), None)
+    return chosen or (memberships[0] if memberships else None)
 
 
 class CurrentCustomerMiddleware:

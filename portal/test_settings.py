@@ -23,3 +23,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["NAME"] = ":memory:"
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# Static files come from the apps' folders in tests: no collectstatic run is needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,112 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from accounts.models import Customer, Membership, User
+from services.models import Service
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_sent_to_the_login_page(client):
+    response = client.get("/", follow=True)
+    assert response.redirect_chain[-1][0] == reverse("account_login")
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_strict_content_security_policy_and_security_headers(client):
+    response = client.get(reverse("account_login"))
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_pages_have_no_inline_script_and_load_htmx_from_our_static_files(owner_client):
+    body = owner_client.get(reverse("dashboard")).content.decode()
+    assert '<script src="/static/django_htmx/htmx-2.min.js"' in body
+    assert "<script>" not in body and "onclick=" not in body and "style=" not in body
+    assert 'hx-headers=\'{"X-CSRFToken": "' in body
+
+
+@pytest.mark.django_db
+def test_the_navigation_names_every_section(owner_client):
+    body = owner_client.get(reverse("dashboard")).content.decode()
+    for label in [
+        "Dashboard",
+        "Services",
+        "Domains",
+        "Certificates",
+        "Microsoft 365",
+        "Support",
+        "Credits & invoices",
+        "Team",
+    ]:
+        assert label in body
+
+
+@pytest.mark.django_db
+def test_an_unknown_page_is_a_friendly_404(owner_client):
+    response = owner_client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "We cannot find this page" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_forbidden_action_is_a_friendly_403(technical_client):
+    response = technical_client.get(reverse("activity"))
+    assert response.status_code == 403
+    assert "Your role at this customer does not allow" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_language_switcher_sets_the_language(owner_client):
+    response = owner_client.post(reverse("set_language"), {"language": "fr", "next": reverse("dashboard")})
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "fr"
+
+
+@pytest.mark.django_db
+def test_load_demo_creates_the_demo_once_and_leaves_it_on_a_second_run(settings, capsys):
+    settings.DEBUG = True
+    call_command("load_demo", "--password", "another-demo-password")
+    counts = (Customer.objects.count(), User.objects.count(), Membership.objects.count(), Service.objects.count())
+    call_command("load_demo")
+    assert (
+        Customer.objects.count(),
+        User.objects.count(),
+        Membership.objects.count(),
+        Service.objects.count(),
+    ) == counts
+    assert set(Customer.objects.values_list("name", flat=True)) == {"Acme SRL", "Globex NV"}
+    assert Membership.objects.get(user__email="owner@acme.example").role == "owner"
+    assert Membership.objects.get(user__email="tech@acme.example").role == "technical"
+    assert Membership.objects.get(user__email="owner@globex.example").customer.name == "Globex NV"
+    staff = User.objects.get(email="staff@portal.example")
+    assert staff.is_staff and staff.check_password("another-demo-password")
+    for customer in Customer.objects.all():
+        customer.full_clean()  # demo VAT numbers are valid
+    assert "created: 0 customers, 0 users" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_load_demo_refuses_to_run_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DJANGO_DEBUG off"):
+        call_command("load_demo")
+    call_command("load_demo", "--force")
+    assert Customer.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_demo_logins_work_with_the_default_password(client, settings):
+    settings.DEBUG = True
+    call_command("load_demo")
+    response = client.post(reverse("account_login"), {"login": "tech@acme.example", "password": "portal-demo-2026"})
+    assert response.status_code == 302
+    assert "Acme SRL" in client.get(reverse("dashboard")).content.decode()

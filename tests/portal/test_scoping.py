@@ -1,0 +1,91 @@
+"""Every customer URL the project registers is scoped: another customer's user gets 404 or 403.
+
+A new URL pattern with a parameter must get a case in OBJECT_URLS, and every page without one
+is visited too: a page that forgets the scoping helper fails here.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import Invitation, Membership
+from accounts.roles import Role
+from tests.conftest import client_for
+from tests.factories import MembershipFactory, PlanFactory, ServiceFactory
+
+OUR_APPS = ("accounts.", "services.", "support.", "billing.", "portal.")
+# Reachable without a customer: the landing redirect, the invitation link (its token is the
+# credential), the customer switch (checks membership itself) and the no-customer page.
+PUBLIC = {"home", "invitation_accept", "switch_customer", "no_customer"}
+
+
+def _walk(patterns, namespace=None):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, entry.namespace or namespace)
+        elif isinstance(entry, URLPattern) and namespace is None:
+            # Namespaced includes are third-party or the staff admin (tested in test_admin.py).
+            yield entry
+
+
+def our_url_patterns():
+    for pattern in _walk(get_resolver().url_patterns):
+        module = getattr(pattern.callback, "__module__", "")
+        if module.startswith(OUR_APPS) and pattern.name and pattern.name not in PUBLIC:
+            yield pattern
+
+
+@pytest.fixture
+def acme_objects(customer, owner):
+    hosting = ServiceFactory(customer=customer, name="secret-acme-hosting.example", plan=PlanFactory())
+    member = MembershipFactory(customer=customer, role=Role.TECHNICAL, user__email="secret-tech@acme.example")
+    invitation = Invitation.objects.create(customer=customer, email="secret-invitee@acme.example", invited_by=owner)
+    return {"service": hosting, "membership": member, "invitation": invitation}
+
+
+# url name -> kwargs naming an object of Acme (the first customer).
+OBJECT_URLS = {
+    "service_detail": lambda o: {"pk": o["service"].pk},
+    "team_invitation_revoke": lambda o: {"pk": o["invitation"].pk},
+    "team_change_role": lambda o: {"pk": o["membership"].pk},
+    "team_remove_member": lambda o: {"pk": o["membership"].pk},
+}
+SECRETS = ["secret-acme-hosting.example", "secret-tech@acme.example", "secret-invitee@acme.example", "Acme SRL"]
+
+
+def test_every_customer_url_with_a_parameter_has_a_scoping_case():
+    with_params = {p.name for p in our_url_patterns() if p.pattern.converters or "<" in str(p.pattern)}
+    missing = with_params - OBJECT_URLS.keys()
+    assert not missing, f"URLs without a scoping case in OBJECT_URLS: {sorted(missing)}"
+
+
+@pytest.mark.django_db
+def test_another_customers_objects_answer_404_to_every_method(acme_objects, other_owner, reauthenticated):
+    client = client_for(other_owner)
+    for name, kwargs_for in OBJECT_URLS.items():
+        url = reverse(name, kwargs=kwargs_for(acme_objects))
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, {"role": Role.OWNER})
+            assert response.status_code in (403, 404, 405), f"{method.upper()} {url} answered {response.status_code}"
+            assert response.status_code != 405 or method == "get", f"POST {url} must be refused by scoping"
+    # Nothing changed behind the refusals.
+    membership = Membership.objects.get(pk=acme_objects["membership"].pk)
+    assert membership.role == Role.TECHNICAL
+    assert Invitation.objects.get(pk=acme_objects["invitation"].pk).revoked_at is None
+
+
+@pytest.mark.django_db
+def test_pages_without_parameters_show_nothing_of_another_customer(acme_objects, other_owner):
+    client = client_for(other_owner)
+    names = [p.name for p in our_url_patterns() if not p.pattern.converters and "<" not in str(p.pattern)]
+    assert "service_list" in names and "team" in names  # the walk really sees our pages
+    for name in names:
+        response = client.get(reverse(name))
+        body = response.content.decode()
+        for secret in SECRETS:
+            assert secret not in body, f"{reverse(name)} shows {secret!r} to another customer"
+
+
+@pytest.mark.django_db
+def test_the_owner_does_see_their_own_objects(acme_objects, owner_client):
+    assert owner_client.get(reverse("service_detail", args=[acme_objects["service"].pk])).status_code == 200
+    assert "secret-tech@acme.example" in owner_client.get(reverse("team")).content.decode()
