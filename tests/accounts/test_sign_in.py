@@ -67,3 +67,16 @@ def test_security_notification_emails_and_reauthentication_are_on(settings):
     assert settings.ACCOUNT_REAUTHENTICATION_REQUIRED is True
     assert settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
     assert settings.ACCOUNT_PREVENT_ENUMERATION is True
+
+
+@pytest.mark.django_db
+def test_repeated_failed_sign_ins_are_rate_limited(client, owner):
+    from django.core.cache import cache
+
+    cache.clear()
+    for _ in range(5):
+        client.post(reverse("account_login"), {"login": "owner@acme.example", "password": "wrong-password-1"})
+    response = client.post(reverse("account_login"), {"login": "owner@acme.example", "password": PASSWORD})
+    assert "_auth_user_id" not in client.session
+    assert "Too many failed login attempts" in response.content.decode()
+    cache.clear()

@@ -110,3 +110,11 @@ def test_demo_logins_work_with_the_default_password(client, settings):
     response = client.post(reverse("account_login"), {"login": "tech@acme.example", "password": "portal-demo-2026"})
     assert response.status_code == 302
     assert "Acme SRL" in client.get(reverse("dashboard")).content.decode()
+
+
+def test_a_server_error_page_says_nothing_was_lost(rf):
+    from portal.views import error_500
+
+    response = error_500(rf.get("/"))
+    assert response.status_code == 500
+    assert "nothing you sent has been lost" in response.content.decode()
