@@ -56,7 +56,7 @@ format: venv
 	$(BIN)/ruff format .
 
 messages: venv
-	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l fr -l nl --ignore=.venv --ignore=var --no-obsolete
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l fr -l nl --ignore=.venv --ignore=var --ignore=tests --ignore=staticfiles --no-obsolete
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 check-deploy: venv
