@@ -24,15 +24,16 @@ from portal import mail
 from portal.celery import app
 from portal.tasks import ping, send_email
 
-pytestmark = pytest.mark.services
-
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if not (DATABASE_URL.startswith(("postgres://", "postgresql://")) and REDIS_URL):
-    pytest.skip(
-        "not configured for services: DATABASE_URL (PostgreSQL) and REDIS_URL unset; run make test-services",
-        allow_module_level=True,
-    )
+CONFIGURED = DATABASE_URL.startswith(("postgres://", "postgresql://")) and bool(REDIS_URL)
+
+# A skipif mark (not a module-level skip) so that `make test` and `make browser-test`, which
+# deselect these tests, report no skip; `make test-services` always configures both.
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.skipif(not CONFIGURED, reason="DATABASE_URL (PostgreSQL) and REDIS_URL unset: run make test-services"),
+]
 
 
 def wait_until(condition, timeout: float = 15.0):
