@@ -14,6 +14,9 @@ ACTIONS = {
     "membership.role_changed": _("Role changed"),
     "membership.removed": _("Member removed"),
     "customer.updated": _("Company details changed"),
+    "staff_access.granted": _("Staff access to the configuration granted"),
+    "staff_access.revoked": _("Staff access to the configuration revoked"),
+    "ticket.opened": _("Ticket opened"),
 }
 
 

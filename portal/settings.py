@@ -251,6 +251,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "warn-response-deadlines": {
+        "task": "support.tasks.warn_response_deadlines",
+        "schedule": 300.0,  # every five minutes: "less than one working hour left" needs some precision
+    },
     "purge-expired-invitations": {
         "task": "accounts.tasks.purge_expired_invitations",
         "schedule": crontab(hour=3, minute=15),
@@ -300,3 +304,29 @@ LOGGING = {
 
 # A banner on every page when the portal runs with demo data and relaxed admin MFA (make run).
 PORTAL_DEMO_BANNER = env_bool("PORTAL_DEMO_BANNER", False)
+
+# Support desk (art. 7): the working calendar and the response targets live in support/sla.py
+# and can be changed here (SUPPORT_OPENING_TIME, SUPPORT_CLOSING_TIME, SUPPORT_WORKING_WEEKDAYS,
+# SUPPORT_HOLIDAY_COUNTRY, SUPPORT_TIME_ZONE, SUPPORT_RESPONSE_TARGETS).
+SUPPORT_REOPEN_DAYS = env_int("SUPPORT_REOPEN_DAYS", 14)
+SUPPORT_ATTACHMENT_MAX_BYTES = env_int("SUPPORT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+SUPPORT_ATTACHMENT_MAX_FILES = env_int("SUPPORT_ATTACHMENT_MAX_FILES", 5)
+# Allow-listed attachment types: extension -> the content types a browser may send for it.
+SUPPORT_ATTACHMENT_TYPES = {
+    "pdf": {"application/pdf"},
+    "png": {"image/png"},
+    "jpg": {"image/jpeg"},
+    "jpeg": {"image/jpeg"},
+    "gif": {"image/gif"},
+    "webp": {"image/webp"},
+    "txt": {"text/plain"},
+    "log": {"text/plain", "application/octet-stream"},
+    "csv": {"text/csv", "text/plain", "application/vnd.ms-excel"},
+    "zip": {"application/zip", "application/x-zip-compressed"},
+    "eml": {"message/rfc822", "application/octet-stream"},
+}
+# Where staff notifications go (new tickets, customer remarks, deadline warnings) when a ticket
+# has no assignee: a team mailbox. Empty: every active staff user.
+SUPPORT_STAFF_EMAILS = env_list("SUPPORT_STAFF_EMAILS")
+# Public address of the portal, for links in e-mails sent by workers (no request there).
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

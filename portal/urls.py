@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("services/", include("services.urls")),
+    path("support/", include("support.urls")),
 ]
 
 handler403 = "portal.views.error_403"

@@ -65,3 +65,20 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     status = Service.Status.ACTIVE
     started_on = datetime.date(2026, 1, 1)
     current_period_end = datetime.date(2027, 1, 1)
+
+
+def make_tickets(*, customer, reason, opened_by, count: int, **fields):
+    """Many tickets at once for query-count tests (numbers outside the counter's range)."""
+    from django.utils import timezone
+
+    from support.models import Ticket
+
+    start = Ticket.objects.count()
+    Ticket.objects.bulk_create(
+        Ticket(
+            number=f"T-1999-{start + i:06d}", customer=customer, reason=reason, kind=reason.kind,
+            subject=f"Bulk {start + i}", description="bulk", opened_by=opened_by, logged_at=timezone.now(),
+            **fields,
+        )
+        for i in range(count)
+    )  # fmt: skip

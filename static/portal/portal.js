@@ -18,3 +18,9 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const invalid = event.detail.target.querySelector("[aria-invalid='true']");
   if (invalid) invalid.focus();
 });
+
+// Forms marked data-reset-on-success are emptied once htmx has sent them successfully.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.detail.elt.closest && event.detail.elt.closest("form[data-reset-on-success]");
+  if (form && event.detail.successful && !event.detail.xhr.getResponseHeader("HX-Retarget")) form.reset();
+});

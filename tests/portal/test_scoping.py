@@ -5,10 +5,13 @@ is visited too: a page that forgets the scoping helper fails here.
 """
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation, Membership
 from accounts.roles import Role
+from support import access, tickets
+from support.models import InterventionType, StaffAccessGrant, Ticket
 from tests.conftest import client_for
 from tests.factories import MembershipFactory, PlanFactory, ServiceFactory
 
@@ -39,7 +42,17 @@ def acme_objects(customer, owner):
     hosting = ServiceFactory(customer=customer, name="secret-acme-hosting.example", plan=PlanFactory())
     member = MembershipFactory(customer=customer, role=Role.TECHNICAL, user__email="secret-tech@acme.example")
     invitation = Invitation.objects.create(customer=customer, email="secret-invitee@acme.example", invited_by=owner)
-    return {"service": hosting, "membership": member, "invitation": invitation}
+    reason = InterventionType.objects.get(code="hosting-site-down")
+    upload = SimpleUploadedFile("secret-acme-file.txt", b"secret", content_type="text/plain")
+    ticket = tickets.open_ticket(
+        customer=customer, opened_by=owner, reason=reason, priority="standard", service=hosting,
+        subject="secret-acme-ticket", description="secret", files=[upload],
+    )  # fmt: skip
+    grant = access.grant(customer=customer, by=owner, duration="7d")
+    return {
+        "service": hosting, "membership": member, "invitation": invitation, "ticket": ticket,
+        "attachment": ticket.attachments.get(), "grant": grant,
+    }  # fmt: skip
 
 
 # url name -> kwargs naming an object of Acme (the first customer).
@@ -48,8 +61,22 @@ OBJECT_URLS = {
     "team_invitation_revoke": lambda o: {"pk": o["invitation"].pk},
     "team_change_role": lambda o: {"pk": o["membership"].pk},
     "team_remove_member": lambda o: {"pk": o["membership"].pk},
+    "ticket_detail": lambda o: {"number": o["ticket"].number},
+    "ticket_remark": lambda o: {"number": o["ticket"].number},
+    "ticket_close": lambda o: {"number": o["ticket"].number},
+    "ticket_reopen": lambda o: {"number": o["ticket"].number},
+    "ticket_access": lambda o: {"number": o["ticket"].number},
+    "ticket_attachment": lambda o: {"number": o["ticket"].number, "pk": o["attachment"].pk},
+    "staff_access_revoke": lambda o: {"pk": o["grant"].pk},
 }
-SECRETS = ["secret-acme-hosting.example", "secret-tech@acme.example", "secret-invitee@acme.example", "Acme SRL"]
+SECRETS = [
+    "secret-acme-ticket",
+    "secret-acme-file.txt",
+    "secret-acme-hosting.example",
+    "secret-tech@acme.example",
+    "secret-invitee@acme.example",
+    "Acme SRL",
+]
 
 
 def test_every_customer_url_with_a_parameter_has_a_scoping_case():
@@ -64,13 +91,17 @@ def test_another_customers_objects_answer_404_to_every_method(acme_objects, othe
     for name, kwargs_for in OBJECT_URLS.items():
         url = reverse(name, kwargs=kwargs_for(acme_objects))
         for method in ("get", "post"):
-            response = getattr(client, method)(url, {"role": Role.OWNER})
+            data = {"role": Role.OWNER, "body": "intruder", "action": "grant"}
+            response = getattr(client, method)(url, data)
             assert response.status_code in (403, 404, 405), f"{method.upper()} {url} answered {response.status_code}"
             assert response.status_code != 405 or method == "get", f"POST {url} must be refused by scoping"
     # Nothing changed behind the refusals.
     membership = Membership.objects.get(pk=acme_objects["membership"].pk)
     assert membership.role == Role.TECHNICAL
     assert Invitation.objects.get(pk=acme_objects["invitation"].pk).revoked_at is None
+    ticket = Ticket.objects.get(pk=acme_objects["ticket"].pk)
+    assert ticket.status == "new" and not ticket.remarks.exists()
+    assert StaffAccessGrant.objects.get(pk=acme_objects["grant"].pk).revoked_at is None
 
 
 @pytest.mark.django_db
