@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Customer, Membership, User
 from accounts.roles import Role
@@ -71,7 +72,8 @@ PLANS = [
 
 
 @transaction.atomic
-def load(*, password: str = DEFAULT_PASSWORD, today: datetime.date) -> dict[str, int]:
+def load(*, password: str = DEFAULT_PASSWORD, now: datetime.datetime) -> dict[str, int]:
+    today = timezone.localdate(now)
     created = {"customers": 0, "users": 0, "plans": 0, "services": 0}
     customers = {}
     for name, fields in CUSTOMERS.items():
@@ -133,4 +135,135 @@ def load(*, password: str = DEFAULT_PASSWORD, today: datetime.date) -> dict[str,
             },
         )
         created["services"] += new
+    created["tickets"] = _load_tickets(customers, now=now)
     return created
+
+
+# (customer, opener, reason code, priority, subject, days ago, hours of day, staff reply after hours, status)
+TICKETS = [
+    (
+        "Acme SRL",
+        "owner@acme.example",
+        "hosting-site-down",
+        "express",
+        "www.acme.example answers 503",
+        0,
+        9,
+        None,
+        "new",
+    ),
+    (
+        "Acme SRL",
+        "tech@acme.example",
+        "hosting-internal-migration",
+        "standard",
+        "Move the site to the Pro plan",
+        3,
+        10,
+        2,
+        "in_progress",
+    ),
+    (
+        "Acme SRL",
+        "tech@acme.example",
+        "domains-records-update",
+        "express",
+        "Add an MX record for mail.acme.be",
+        6,
+        16,
+        None,
+        "new",
+    ),
+    (
+        "Acme SRL",
+        "owner@acme.example",
+        "hosting-information",
+        "standard",
+        "Which PHP versions are offered?",
+        12,
+        11,
+        30,
+        "closed",
+    ),
+    (
+        "Acme SRL",
+        "owner@acme.example",
+        "m365-additional-configuration",
+        "standard",
+        "Configure Outlook for 3 users",
+        9,
+        14,
+        5,
+        "waiting_on_customer",
+    ),
+    (
+        "Acme SRL",
+        "owner@acme.example",
+        "hosting-restore-backup",
+        "express",
+        "Restore yesterday's uploads folder",
+        2,
+        9,
+        1,
+        "awaiting_credits",
+    ),
+    (
+        "Globex NV",
+        "owner@globex.example",
+        "ssl-request",
+        "standard",
+        "Certificate for shop.globex.com",
+        5,
+        8,
+        3,
+        "in_progress",
+    ),
+    (
+        "Globex NV",
+        "owner@globex.example",
+        "m365-service-incident",
+        "express",
+        "Two users cannot send mail",
+        4,
+        15,
+        None,
+        "new",
+    ),
+    (
+        "Globex NV",
+        "owner@globex.example",
+        "hosting-coding",
+        "standard",
+        "Question about .htaccess rewrites",
+        1,
+        10,
+        None,
+        "new",
+    ),
+]
+
+
+def _load_tickets(customers, *, now) -> int:
+    from support import tickets
+    from support.models import InterventionType, Ticket
+
+    if Ticket.objects.filter(customer__in=customers.values()).exists():
+        return 0
+    staff = User.objects.get(email="staff@portal.example")
+    for customer_name, opener, code, priority, subject, days_ago, hour, reply_after, status in TICKETS:
+        customer = customers[customer_name]
+        hosting = Service.objects.filter(customer=customer, plan__kind="shared_hosting").first()
+        day = timezone.localtime(now - datetime.timedelta(days=days_ago))
+        logged_at = day.replace(hour=hour, minute=5, second=0, microsecond=0)
+        logged_at = min(logged_at, now - datetime.timedelta(minutes=30))
+        ticket = tickets.open_ticket(
+            customer=customer, opened_by=User.objects.get(email=opener), reason=InterventionType.objects.get(code=code),
+            priority=priority, subject=subject, description=f"{subject}.\n\n(Demo ticket.)", now=logged_at,
+            service=hosting if code.startswith("hosting") else None,
+        )  # fmt: skip
+        if reply_after is not None:
+            reply_at = min(logged_at + datetime.timedelta(hours=reply_after), now)
+            tickets.add_staff_reply(ticket=ticket, author=staff, body="We are looking into it.", now=reply_at)
+        if status not in ("new", "in_progress"):
+            tickets.change_status(ticket=ticket, status=status, by=staff, now=now)
+    return len(TICKETS)

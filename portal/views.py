@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Membership
 from portal.scoping import customer_required, scoped, select_customer
 from services.models import Service
+from support.models import Status, Ticket
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -27,6 +28,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "services_by_kind": services.count_by_kind(),
             "ending_soon": services.ending_within(days=60, today=timezone.localdate())[:10],
             "members": scoped(request, Membership).count(),
+            "open_tickets": scoped(request, Ticket).open().count(),
+            "waiting_on_us": scoped(request, Ticket).filter(status=Status.WAITING_ON_CUSTOMER)[:5],
         },
     )
 

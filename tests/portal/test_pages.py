@@ -118,3 +118,18 @@ def test_a_server_error_page_says_nothing_was_lost(rf):
     response = error_500(rf.get("/"))
     assert response.status_code == 500
     assert "nothing you sent has been lost" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_load_demo_adds_tickets_of_every_kind_and_status_some_breached_for_both_customers(settings):
+    from support.models import Kind, Status, Ticket
+
+    settings.DEBUG = True
+    call_command("load_demo")
+    demo = Ticket.objects.all()
+    assert set(demo.values_list("customer__name", flat=True)) == {"Acme SRL", "Globex NV"}
+    assert set(demo.values_list("kind", flat=True)) == set(Kind.values)
+    assert set(demo.values_list("status", flat=True)) == set(Status.values)
+    assert any(ticket.response_state() in ("overdue", "late") for ticket in demo)
+    call_command("load_demo")
+    assert Ticket.objects.count() == demo.count()

@@ -20,6 +20,6 @@ class Command(BaseCommand):
     def handle(self, *args, password: str, force: bool, **options):
         if not settings.DEBUG and not force:
             raise CommandError("Refusing to load demo data with DJANGO_DEBUG off. Use --force if you really mean it.")
-        created = demo.load(password=password, today=timezone.localdate())
+        created = demo.load(password=password, now=timezone.now())
         summary = ", ".join(f"{n} {what}" for what, n in created.items())
         self.stdout.write(self.style.SUCCESS(f"Demo data ready (created: {summary})."))
