@@ -17,6 +17,9 @@ ACTIONS = {
     "staff_access.granted": _("Staff access to the configuration granted"),
     "staff_access.revoked": _("Staff access to the configuration revoked"),
     "ticket.opened": _("Ticket opened"),
+    "payment.recorded": _("Payment recorded"),
+    "invoice.paid": _("Invoice paid"),
+    "invoice.issued": _("Invoice issued"),
 }
 
 

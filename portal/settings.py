@@ -330,3 +330,12 @@ SUPPORT_ATTACHMENT_TYPES = {
 SUPPORT_STAFF_EMAILS = env_list("SUPPORT_STAFF_EMAILS")
 # Public address of the portal, for links in e-mails sent by workers (no request there).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Billing: Belgian VAT, payment term, and the provider's bank account for payment instructions.
+BILLING_VAT_RATE = env("BILLING_VAT_RATE", "21.00")
+BILLING_PAYMENT_TERM_DAYS = env_int("BILLING_PAYMENT_TERM_DAYS", 30)
+BILLING_BENEFICIARY = env("BILLING_BENEFICIARY", "Hosting Provider SA")
+BILLING_IBAN = env("BILLING_IBAN", "BE68539007547034")
+BILLING_BIC = env("BILLING_BIC", "GKCCBEBB")
+BILLING_COMPANY_ADDRESS = env("BILLING_COMPANY_ADDRESS", "Rue du Port 1, 1000 Bruxelles, Belgique")
+BILLING_COMPANY_VAT = env("BILLING_COMPANY_VAT", "BE0403170701")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("services/", include("services.urls")),
     path("support/", include("support.urls")),
+    path("billing/", include("billing.urls")),
 ]
 
 handler403 = "portal.views.error_403"

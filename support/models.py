@@ -343,3 +343,66 @@ class DeadlineWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.level} {self.deadline:%Y-%m-%d %H:%M}"
+
+
+class TimeEntry(models.Model):
+    """Time staff spent on a ticket, charged in credits as annex 1 prices the ticket's reason."""
+
+    class Charge(models.TextChoices):
+        CHARGED = "charged", _("Charged")
+        NOT_CHARGED = "not_charged", _("Nothing to charge")
+        AWAITING_CREDITS = "awaiting_credits", _("Awaiting credits")
+        ON_QUOTE = "on_quote", _("Covered by a quote")
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="time_entries")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    minutes = models.PositiveIntegerField(_("minutes"))
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    credits = models.PositiveIntegerField(_("credits"), default=0)
+    charge = models.CharField(_("charge"), max_length=20, choices=Charge.choices)
+    created_at = models.DateTimeField(_("logged"), default=timezone.now)
+
+    CUSTOMER_PATH = "ticket__customer"
+
+    class Meta:
+        verbose_name = _("time entry")
+        verbose_name_plural = _("time entries")
+        ordering = ["created_at", "pk"]
+        constraints = [models.CheckConstraint(condition=models.Q(minutes__gt=0), name="time_entry_minutes_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number}: {self.minutes} min"
+
+
+class Quote(models.Model):
+    """Art. 7.4: credits agreed with the customer for work annex 1 does not price."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Awaiting your answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        AWAITING_CREDITS = "awaiting_credits", _("Accepted, awaiting credits")
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="quotes")
+    credits = models.PositiveIntegerField(_("credits"))
+    description = models.TextField(_("work covered"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    CUSTOMER_PATH = "ticket__customer"
+
+    class Meta:
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        ordering = ["proposed_at", "pk"]
+        constraints = [models.CheckConstraint(condition=models.Q(credits__gt=0), name="quote_credits_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number}: {self.credits} credits"

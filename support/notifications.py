@@ -1,6 +1,7 @@
 """Support e-mails. The ticket number is in every subject (art. 7.2); sent after commit by Celery."""
 
 from django.conf import settings
+from django.urls import reverse
 
 from accounts.models import User
 from accounts.roles import PERMISSIONS, Permission
@@ -76,3 +77,18 @@ def status_to_customer(ticket, old_status: str) -> None:
 
 def deadline_warning_to_staff(ticket, level: str) -> None:
     _to_staff(ticket, "staff_deadline_warning", level=level)
+
+
+def awaiting_credits_to_customer(ticket, *, credits: int, balance: int) -> None:
+    _to_customer(
+        ticket, "customer_awaiting_credits", credits=credits, balance=balance,
+        buy_link=settings.PORTAL_BASE_URL + reverse("buy_credits"),
+    )  # fmt: skip
+
+
+def quote_to_customer(quote) -> None:
+    _to_customer(quote.ticket, "customer_quote", quote=quote)
+
+
+def quote_answered_to_staff(quote) -> None:
+    _to_staff(quote.ticket, "staff_quote_answered", quote=quote)

@@ -15,4 +15,6 @@ urlpatterns = [
     path("<str:number>/reopen/", views.ticket_reopen, name="ticket_reopen"),
     path("<str:number>/access/", views.ticket_access, name="ticket_access"),
     path("<str:number>/attachments/<int:pk>/", views.ticket_attachment, name="ticket_attachment"),
+    path("<str:number>/quotes/<int:pk>/accept/", views.quote_accept, name="quote_accept"),
+    path("<str:number>/quotes/<int:pk>/decline/", views.quote_decline, name="quote_decline"),
 ]

@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from billing import ledger
+from portal.reauth import sensitive
 from portal.scoping import customer_required, get_scoped_or_404, scoped
 from services.models import Service
-from support import access, tickets
+from support import access, charges, tickets
 from support.forms import AccessGrantForm, RemarkForm, TicketFilterForm, TicketForm, reasons_for
-from support.models import OPEN_STATUSES, Attachment, Priority, StaffAccessGrant, Ticket
+from support.models import OPEN_STATUSES, Attachment, Priority, Quote, StaffAccessGrant, Ticket
 
 
 def _services(request: HttpRequest):
@@ -141,6 +143,10 @@ def _detail_context(request: HttpRequest, ticket: Ticket, form: RemarkForm) -> d
         "state": ticket.response_state(now),
         "can_reopen": ticket.can_reopen(now),
         "price_text": ticket.reason.price_text(ticket.priority),
+        "time_entries": ticket.time_entries.all(),
+        "quotes": ticket.quotes.all(),
+        "credits_spent": -sum(e.credits for e in ticket.ledger_entries.all()),
+        "balance": ledger.balance(ticket.customer),
     }
 
 
@@ -242,3 +248,45 @@ def ticket_attachment(request: HttpRequest, number: str, pk: int) -> FileRespons
         attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
         content_type="application/octet-stream",
     )  # fmt: skip
+
+
+def _quote(request: HttpRequest, number: str, pk: int) -> Quote:
+    return get_scoped_or_404(request, Quote.objects.select_related("ticket"), ticket__number=number, pk=pk)
+
+
+def _costs_response(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    if request.htmx:
+        ticket.refresh_from_db()
+        return render(request, "support/ticket_detail.html#costs", _detail_context(request, ticket, RemarkForm()))
+    return redirect(ticket)
+
+
+@require_POST
+@customer_required("spend")
+@sensitive
+def quote_accept(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    """Art. 7.4: the customer accepts the credits agreed for work annex 1 does not price."""
+    quote = _quote(request, number, pk)
+    try:
+        quote = charges.accept_quote(quote=quote, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if quote.status == Quote.Status.ACCEPTED:
+            messages.success(request, _("Quote accepted: %(credits)d credits spent.") % {"credits": quote.credits})
+        else:
+            messages.warning(request, _("Quote accepted, but your balance cannot pay it yet. Buy credits to continue."))
+    return _costs_response(request, quote.ticket)
+
+
+@require_POST
+@customer_required("spend")
+def quote_decline(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    quote = _quote(request, number, pk)
+    try:
+        charges.decline_quote(quote=quote, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Quote declined. Nothing was charged."))
+    return _costs_response(request, quote.ticket)

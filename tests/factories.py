@@ -82,3 +82,24 @@ def make_tickets(*, customer, reason, opened_by, count: int, **fields):
         )
         for i in range(count)
     )  # fmt: skip
+
+
+class CreditPackFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "billing.CreditPack"
+
+    name = factory.Sequence(lambda n: f"Pack {n}")
+    credits = 10
+    price = Decimal("100.00")
+
+
+def issue_invoice(customer, *, pack=None, today=None, by=None, communication: str | None = None):
+    """An invoice for a credit pack, optionally with a fixed structured communication (12 digits)."""
+    from billing import invoices
+    from billing.models import Invoice
+
+    invoice = invoices.buy_credit_pack(customer=customer, pack=pack or CreditPackFactory(), by=by, today=today)
+    if communication is not None:
+        Invoice.objects.filter(pk=invoice.pk).update(structured_communication=communication)
+        invoice.refresh_from_db()
+    return invoice

@@ -1,0 +1,115 @@
+"""Issuing invoices: gap-free numbers per year, Belgian VAT or reverse charge, structured communication."""
+
+import datetime
+import secrets
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from stdnum.be import ogm_vcs
+from stdnum.eu import vat as eu_vat
+
+from accounts.models import Customer, User
+from accounts.vat import is_eu_country
+from billing.models import CreditPack, Invoice, InvoiceCounter, InvoiceLine
+from portal import audit
+
+CENT = Decimal("0.01")
+REVERSE_CHARGE_NOTE = "Autoliquidation — reverse charge, art. 196 Directive 2006/112/EC"
+
+
+@dataclass(frozen=True)
+class Line:
+    description: str
+    unit_price: Decimal
+    quantity: int = 1
+    credit_pack: CreditPack | None = None
+    credits: int = 0
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def vat_treatment(customer: Customer) -> tuple[Decimal, bool, str]:
+    """(rate, reverse charge, note): Belgian VAT, or reverse charge for an EU business outside
+    Belgium with a valid VAT number."""
+    country = str(customer.country)
+    if country != "BE" and is_eu_country(country) and customer.vat_number and eu_vat.is_valid(customer.vat_number):
+        return Decimal("0.00"), True, REVERSE_CHARGE_NOTE
+    return Decimal(settings.BILLING_VAT_RATE), False, ""
+
+
+def _next_number(year: int) -> str:
+    InvoiceCounter.objects.get_or_create(year=year)
+    InvoiceCounter.objects.filter(year=year).update(last=F("last") + 1)
+    counter = InvoiceCounter.objects.select_for_update().get(year=year)
+    return f"{year}-{counter.last:05d}"
+
+
+def new_structured_communication() -> str:
+    """Twelve digits: ten random, then the modulo-97 check (97 when the remainder is 0)."""
+    base = f"{secrets.randbelow(10**10):010d}"
+    return base + ogm_vcs.calc_check_digits(base)
+
+
+def _address(customer: Customer) -> str:
+    country = customer.country.name if customer.country else ""
+    return "\n".join(p for p in [customer.street, f"{customer.postal_code} {customer.city}".strip(), str(country)] if p)
+
+
+@transaction.atomic
+def issue(
+    *, customer: Customer, lines: list[Line], by: User | None = None, today: datetime.date | None = None
+) -> Invoice:
+    if not lines:
+        raise ValueError("An invoice needs at least one line.")
+    today = today or timezone.localdate()
+    rate, reverse_charge, note = vat_treatment(customer)
+    subtotal = money(sum((line.unit_price * line.quantity for line in lines), Decimal("0")))
+    vat_amount = money(subtotal * rate / 100)
+    number = _next_number(today.year)
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                invoice = Invoice.objects.create(
+                    number=number, customer=customer, issued_on=today,
+                    due_on=today + datetime.timedelta(days=settings.BILLING_PAYMENT_TERM_DAYS),
+                    structured_communication=new_structured_communication(),
+                    customer_name=customer.name, customer_address=_address(customer),
+                    customer_vat_number=customer.vat_number, subtotal=subtotal, vat_rate=rate,
+                    vat_amount=vat_amount, total=subtotal + vat_amount, reverse_charge=reverse_charge,
+                    vat_note=note, issued_by=by,
+                )  # fmt: skip
+            break
+        except IntegrityError:  # the random communication already exists: draw another
+            continue
+    else:
+        raise IntegrityError("Could not draw a unique structured communication.")
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice, description=line.description, quantity=line.quantity, unit_price=money(line.unit_price),
+            amount=money(line.unit_price * line.quantity), credit_pack=line.credit_pack,
+            credits=line.credits * line.quantity,
+        )
+        for line in lines
+    )  # fmt: skip
+    audit.record("invoice.issued", actor=by, customer=customer, obj=invoice, total=str(invoice.total))
+    return invoice
+
+
+def buy_credit_pack(*, customer: Customer, pack: CreditPack, by: User, today: datetime.date | None = None) -> Invoice:
+    """An invoice for the pack; its credits are granted when it is paid (billing.payments)."""
+    if not pack.is_active:
+        raise ValueError(_("This pack is no longer for sale."))
+    description = _("Service credits: %(name)s (%(credits)d credits)") % {"name": pack.name, "credits": pack.credits}
+    return issue(
+        customer=customer,
+        lines=[Line(description=description, unit_price=pack.price, credit_pack=pack, credits=pack.credits)],
+        by=by,
+        today=today,
+    )
