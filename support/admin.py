@@ -21,17 +21,19 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from services.models import Kind as ServiceKind
-from support import access, deadlines, sla, tickets
+from support import access, charges, deadlines, sla, tickets
 from support.models import (
     OPEN_STATUSES,
     Attachment,
     InterventionType,
     Priority,
+    Quote,
     Remark,
     StaffAccessGrant,
     Status,
     Ticket,
     TicketEvent,
+    TimeEntry,
 )
 
 
@@ -231,6 +233,54 @@ class RemarkInline(admin.TabularInline):
         return _attachment_links(remark.attachments.all())
 
 
+class TimeEntryForm(forms.ModelForm):
+    class Meta:
+        model = TimeEntry
+        fields = ["minutes", "note"]
+
+
+class TimeEntryInline(admin.TabularInline):
+    """Time logged on the ticket; a new row is charged by ``charges.log_time`` (art. 7.4, annex 1)."""
+
+    model = TimeEntry
+    form = TimeEntryForm
+    fields = ["created_at", "staff", "minutes", "note", "credits", "charge"]
+    readonly_fields = ["created_at", "staff", "credits", "charge"]
+    extra = 1
+    can_delete = False
+    verbose_name_plural = _("time entries (charged in credits as annex 1 prices the reason)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("staff")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class QuoteForm(forms.ModelForm):
+    class Meta:
+        model = Quote
+        fields = ["credits", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 50})}
+
+
+class QuoteInline(admin.TabularInline):
+    """Art. 7.4: credits proposed for work annex 1 does not price; the customer accepts in the portal."""
+
+    model = Quote
+    form = QuoteForm
+    fields = ["proposed_at", "proposed_by", "credits", "description", "status", "decided_at"]
+    readonly_fields = ["proposed_at", "proposed_by", "status", "decided_at"]
+    extra = 1
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("proposed_by")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class TicketEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TicketEvent
     fields = ["created_at", "actor", "field", "old_value", "new_value"]
@@ -273,7 +323,7 @@ class TicketAdmin(admin.ModelAdmin):
     list_select_related = ["customer", "service__plan", "reason", "assignee"]
     search_fields = ["number", "customer__name", "subject"]
     show_full_result_count = False  # one COUNT fewer on a table of 100,000 tickets
-    actions = ["assign_to_me", "set_standard", "set_express", "mark_awaiting_credits", "close"]
+    actions = ["assign_to_me", "set_standard", "set_express", "mark_awaiting_credits", "charge_pending", "close"]
     form = TicketAdminForm
     fieldsets = [
         (None, {"fields": ["number", "customer", "service", "opened_by", "subject", "description"]}),
@@ -288,7 +338,7 @@ class TicketAdmin(admin.ModelAdmin):
         "number", "customer", "service", "opened_by", "subject", "description", "kind", "logged_at", "deadline",
         "first_response_at", "responded_in_time", "closed_at", "staff_access", "ticket_files",
     ]  # fmt: skip
-    inlines = [RemarkInline, TicketEventInline]
+    inlines = [RemarkInline, TimeEntryInline, QuoteInline, TicketEventInline]
 
     class Media:
         css = {"all": ["support/admin.css"]}
@@ -353,6 +403,14 @@ class TicketAdmin(admin.ModelAdmin):
             tickets.assign(ticket=obj, assignee=data["assignee"], by=request.user)
 
     def save_formset(self, request, form, formset, change: bool) -> None:
+        if formset.model is TimeEntry:
+            return self._save_new_rows(formset, lambda row: charges.log_time(
+                ticket=form.instance, staff=request.user, minutes=row["minutes"], note=row["note"]
+            ))  # fmt: skip
+        if formset.model is Quote:
+            return self._save_new_rows(formset, lambda row: charges.propose_quote(
+                ticket=form.instance, credits=row["credits"], description=row["description"], by=request.user
+            ))  # fmt: skip
         if formset.model is not Remark:
             return super().save_formset(request, form, formset, change)
         added = []
@@ -365,6 +423,11 @@ class TicketAdmin(admin.ModelAdmin):
         # What the admin's change message reads, since formset.save() is not called.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = added, [], []
         return None
+
+    @staticmethod
+    def _save_new_rows(formset, create) -> None:
+        added = [create(row.cleaned_data) for row in formset.extra_forms if row.has_changed()]
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = added, [], []
 
     # Attachments: files are under MEDIA_ROOT and never served publicly; staff get them here.
 
@@ -428,6 +491,14 @@ class TicketAdmin(admin.ModelAdmin):
             request,
             queryset.filter(status__in=OPEN_STATUSES).exclude(status=Status.AWAITING_CREDITS),
             lambda ticket: tickets.change_status(ticket=ticket, status=Status.AWAITING_CREDITS, by=request.user),
+        )
+
+    @admin.action(description=_("Charge what waits for credits"))
+    def charge_pending(self, request: HttpRequest, queryset) -> None:
+        self._apply(
+            request,
+            queryset.filter(status=Status.AWAITING_CREDITS),
+            lambda ticket: charges.charge_pending(ticket=ticket, by=request.user),
         )
 
     @admin.action(description=_("Close"))

@@ -545,3 +545,38 @@ def test_art_7_3_staff_see_every_access_grant_read_only(staff_client, owner, cus
     assert staff_client.post(delete, {"post": "yes"}).status_code == 403
     grant.refresh_from_db()
     assert grant.revoked_at is None and StaffAccessGrant.objects.count() == 1
+
+
+# Charging in the admin (art. 7.4)
+
+
+def test_art_7_4_staff_log_time_on_the_page_and_it_is_charged_at_the_priority_rate(staff_client, owner, customer):
+    from billing import ledger
+
+    reason = InterventionType.objects.get(code="hosting-internal-migration")  # 2 / 3 credits per started 15 min
+    ticket = open_ticket(owner, reason, at(23, 9), priority=Priority.EXPRESS)
+    ledger.grant(customer, 10, reason="test")
+    data = change_form(staff_client, ticket)
+    data.update({"time_entries-0-minutes": "20", "time_entries-0-note": "Moved the database"})
+    response = staff_client.post(reverse("admin:support_ticket_change", args=[ticket.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    entry = ticket.time_entries.get()
+    assert (entry.minutes, entry.credits, entry.charge) == (20, 6, "charged")
+    assert ledger.balance(customer) == 4
+
+
+def test_art_7_4_staff_propose_a_quote_on_the_page_and_the_customer_is_told(
+    staff_client, owner, customer, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    reason = InterventionType.objects.get(code="hosting-external-migration")  # on quote
+    ticket = open_ticket(owner, reason, at(23, 9))
+    data = change_form(staff_client, ticket)
+    data.update({"quotes-0-credits": "40", "quotes-0-description": "Migrate www from the old host"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(reverse("admin:support_ticket_change", args=[ticket.pk]), data)
+    assert response.status_code == 302
+    quote = ticket.quotes.get()
+    assert (quote.credits, quote.status) == (40, "proposed")
+    assert any(m.subject.startswith(f"[{ticket.number}] Quote") for m in mail.outbox)
