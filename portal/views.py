@@ -38,6 +38,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def no_customer(request: HttpRequest) -> HttpResponse:
     if request.membership:
         return redirect("dashboard")
+    if request.user.is_staff:
+        return redirect("admin:index")  # staff belong to no customer: their desk is the admin
     return render(request, "portal/no_customer.html", status=403)
 
 

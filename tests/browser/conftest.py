@@ -107,3 +107,14 @@ def screenshot() -> Callable[..., Path]:
         return path
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def _annex_1(live_server) -> None:
+    """The live server's tests flush the database after each test, data migrations included:
+    put annex 1 back the way its migration loads it."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("support.migrations.0002_annex_1_catalogue").load(apps, None)
