@@ -93,24 +93,39 @@ def parse(data: bytes) -> tuple[list[Entry], int]:
             if status and status != "BOOK":
                 continue
             amount_el = _find(entry, "Amt")
-            try:
-                amount = Decimal((amount_el.text or "").strip())
-            except (AttributeError, InvalidOperation) as error:
-                raise StatementError("An entry has no readable amount.") from error
-            details = _find(entry, "NtryDtls", "TxDtls")
-            scope = details if details is not None else entry
-            structured = _text(scope, "RmtInf", "Strd", "CdtrRefInf", "Ref")
-            communication = structured or _text(scope, "RmtInf", "Ustrd")
-            payer = _text(scope, "RltdPties", "Dbtr", "Nm") or _text(scope, "RltdPties", "Dbtr", "Pty", "Nm")
-            booked_on = _text(entry, "BookgDt", "Dt") or _text(entry, "BookgDt", "DtTm")[:10]
-            reference = _text(entry, "AcctSvcrRef") or _text(scope, "Refs", "AcctSvcrRef") or _text(entry, "NtryRef")
-            if not reference:
-                digest = "|".join([account, booked_on, str(amount), communication, payer])
-                reference = "sha256:" + hashlib.sha256(digest.encode()).hexdigest()[:40]
-            entries.append(Entry(
-                reference=f"{account}:{reference}"[:140], amount=amount, currency=amount_el.get("Ccy", "EUR"),
-                booked_on=booked_on, communication=communication, payer=payer,
-            ))  # fmt: skip
+            booked_on = (
+                _text(entry, "BookgDt", "Dt") or _text(entry, "BookgDt", "DtTm")[:10]
+                or _text(entry, "ValDt", "Dt") or _text(entry, "ValDt", "DtTm")[:10]
+            )  # fmt: skip
+            if not booked_on:
+                raise StatementError("A credit entry has neither a booking date nor a value date.")
+            entry_reference = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
+            transactions = [tx for tx in _iter(entry, "TxDtls")]
+            # A batch entry carries several transfers: each pays its own invoice with its own amount.
+            batch = len(transactions) > 1
+            for index, scope in enumerate(transactions or [entry]):
+                amount_source = amount_el
+                if batch:  # an Element without children is falsy: compare with None, never use `or`
+                    amount_source = _find(scope, "AmtDtls", "TxAmt", "Amt")
+                    amount_source = _find(scope, "Amt") if amount_source is None else amount_source
+                try:
+                    amount = Decimal((amount_source.text or "").strip())
+                except (AttributeError, InvalidOperation) as error:
+                    raise StatementError("An entry has no readable amount.") from error
+                structured = _text(scope, "RmtInf", "Strd", "CdtrRefInf", "Ref")
+                communication = structured or _text(scope, "RmtInf", "Ustrd")
+                payer = _text(scope, "RltdPties", "Dbtr", "Nm") or _text(scope, "RltdPties", "Dbtr", "Pty", "Nm")
+                reference = _text(scope, "Refs", "AcctSvcrRef") if batch else ""
+                reference = reference or (f"{entry_reference}#{index + 1}" if batch and entry_reference else "")
+                reference = reference or entry_reference or _text(scope, "Refs", "AcctSvcrRef")
+                if not reference:
+                    digest = "|".join([account, booked_on, str(amount), communication, payer])
+                    reference = "sha256:" + hashlib.sha256(digest.encode()).hexdigest()[:40]
+                entries.append(Entry(
+                    reference=f"{account}:{reference}"[:140], amount=amount,
+                    currency=amount_source.get("Ccy", "EUR"), booked_on=booked_on, communication=communication,
+                    payer=payer,
+                ))  # fmt: skip
     return entries, debits
 
 
@@ -142,9 +157,7 @@ def import_statement(data: bytes, *, by=None, dry_run: bool = False) -> ImportRe
         if invoice is None or entry.currency != "EUR":
             report.unmatched.append(label)
             continue
-        if dry_run:
-            report.recorded += 1
-            continue
+        # A dry run records as a real run would (so the report says what would be paid) and rolls back at the end.
         payment = payments.record_payment(
             invoice=invoice, amount=entry.amount, received_on=entry.booked_on, by=by, source=Payment.Source.BANK,
             bank_reference=entry.reference, payer=entry.payer, note=entry.communication,

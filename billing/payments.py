@@ -18,7 +18,9 @@ PAID_HOOKS: list[Callable[[Invoice], None]] = []
 
 
 def paid_amount(invoice: Invoice) -> Decimal:
-    return invoice.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    # SQLite's SUM drops the scale (100 rather than 100.00): quantize so reports read the same everywhere.
+    total = invoice.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return total.quantize(Decimal("0.01"))
 
 
 @transaction.atomic
@@ -58,7 +60,11 @@ def record_payment(
 @transaction.atomic
 def mark_paid(*, invoice: Invoice, by: User | None = None) -> Invoice:
     """Mark paid and apply the effects once: credits granted (keyed by invoice), hooks called once."""
-    claimed = Invoice.objects.filter(pk=invoice.pk, effects_applied_at__isnull=True).update(
+    if invoice.status == Invoice.Status.CANCELLED:
+        raise ValueError("A cancelled invoice cannot be paid: refund the money instead.")
+    claimed = Invoice.objects.filter(
+        pk=invoice.pk, effects_applied_at__isnull=True, status=Invoice.Status.ISSUED
+    ).update(
         status=Invoice.Status.PAID, paid_at=timezone.now(), effects_applied_at=timezone.now()
     )
     invoice.refresh_from_db()

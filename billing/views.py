@@ -72,7 +72,8 @@ def buy_credits(request: HttpRequest) -> HttpResponse:
 @customer_required("spend")
 @sensitive
 def buy_credits_post(request: HttpRequest) -> HttpResponse:
-    pack = get_object_or_404(CreditPack, pk=request.POST.get("pack") or 0, is_active=True)
+    pack_id = request.POST.get("pack", "")
+    pack = get_object_or_404(CreditPack, pk=pack_id if pack_id.isdigit() else 0, is_active=True)
     try:
         invoice = invoices.buy_credit_pack(customer=request.customer, pack=pack, by=request.user)
     except (ValueError, ValidationError) as error:

@@ -1,14 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.staticfiles.storage import staticfiles_storage
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from portal import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("favicon.ico", RedirectView.as_view(url=staticfiles_storage.url("portal/favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("no-customer/", views.no_customer, name="no_customer"),
     path("switch-customer/", views.switch_customer, name="switch_customer"),

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -55,6 +56,11 @@ def switch_customer(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     # The page the person was on may show the previous customer's object: start from the dashboard.
     return redirect("dashboard")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Resolved per request: the hashed name exists only once collectstatic has run.
+    return redirect(static("portal/favicon.svg"), permanent=True)
 
 
 def error_403(request: HttpRequest, exception=None) -> HttpResponse:

@@ -16,9 +16,10 @@ def _admin_link(ticket) -> str:
     return f"{settings.PORTAL_BASE_URL}/admin/support/ticket/{ticket.pk}/change/"
 
 
-def customer_recipients(ticket) -> list[str]:
-    """The customer's people who follow tickets (roles that may open them) and whoever opened this one."""
-    roles = PERMISSIONS[Permission.OPEN_TICKETS]
+def customer_recipients(ticket, *, also: Permission | None = None) -> list[str]:
+    """The customer's people who follow tickets (roles that may open them) and whoever opened this one;
+    with ``also``, the roles holding that permission too (those who can buy credits, say)."""
+    roles = PERMISSIONS[Permission.OPEN_TICKETS] | (PERMISSIONS[also] if also else frozenset())
     emails = set(
         ticket.customer.memberships.filter(role__in=roles, user__is_active=True).values_list("user__email", flat=True)
     )
@@ -35,8 +36,8 @@ def staff_recipients(ticket) -> list[str]:
     return sorted(User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True))
 
 
-def _to_customer(ticket, template: str, **context) -> None:
-    to = customer_recipients(ticket)
+def _to_customer(ticket, template: str, *, also: Permission | None = None, **context) -> None:
+    to = customer_recipients(ticket, also=also)
     if to:
         mail.send_templated(
             to=to,
@@ -81,7 +82,7 @@ def deadline_warning_to_staff(ticket, level: str) -> None:
 
 def awaiting_credits_to_customer(ticket, *, credits: int, balance: int) -> None:
     _to_customer(
-        ticket, "customer_awaiting_credits", credits=credits, balance=balance,
+        ticket, "customer_awaiting_credits", also=Permission.SPEND, credits=credits, balance=balance,
         buy_link=settings.PORTAL_BASE_URL + reverse("buy_credits"),
     )  # fmt: skip
 

@@ -10,10 +10,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation, Membership
 from accounts.roles import Role
-from support import access, tickets
-from support.models import InterventionType, StaffAccessGrant, Ticket
+from support import access, charges, tickets
+from support.models import InterventionType, Quote, StaffAccessGrant, Ticket
 from tests.conftest import client_for
-from tests.factories import MembershipFactory, PlanFactory, ServiceFactory
+from tests.factories import MembershipFactory, PlanFactory, ServiceFactory, issue_invoice
 
 OUR_APPS = ("accounts.", "services.", "support.", "billing.", "portal.")
 # Reachable without a customer: the landing redirect, the invitation link (its token is the
@@ -38,7 +38,7 @@ def our_url_patterns():
 
 
 @pytest.fixture
-def acme_objects(customer, owner):
+def acme_objects(customer, owner, staff_user):
     hosting = ServiceFactory(customer=customer, name="secret-acme-hosting.example", plan=PlanFactory())
     member = MembershipFactory(customer=customer, role=Role.TECHNICAL, user__email="secret-tech@acme.example")
     invitation = Invitation.objects.create(customer=customer, email="secret-invitee@acme.example", invited_by=owner)
@@ -49,9 +49,11 @@ def acme_objects(customer, owner):
         subject="secret-acme-ticket", description="secret", files=[upload],
     )  # fmt: skip
     grant = access.grant(customer=customer, by=owner, duration="7d")
+    invoice = issue_invoice(customer)
+    quote = charges.propose_quote(ticket=ticket, credits=5, description="secret work", by=staff_user)
     return {
         "service": hosting, "membership": member, "invitation": invitation, "ticket": ticket,
-        "attachment": ticket.attachments.get(), "grant": grant,
+        "attachment": ticket.attachments.get(), "grant": grant, "invoice": invoice, "quote": quote,
     }  # fmt: skip
 
 
@@ -68,6 +70,10 @@ OBJECT_URLS = {
     "ticket_access": lambda o: {"number": o["ticket"].number},
     "ticket_attachment": lambda o: {"number": o["ticket"].number, "pk": o["attachment"].pk},
     "staff_access_revoke": lambda o: {"pk": o["grant"].pk},
+    "invoice_detail": lambda o: {"number": o["invoice"].number},
+    "invoice_pdf": lambda o: {"number": o["invoice"].number},
+    "quote_accept": lambda o: {"number": o["ticket"].number, "pk": o["quote"].pk},
+    "quote_decline": lambda o: {"number": o["ticket"].number, "pk": o["quote"].pk},
 }
 SECRETS = [
     "secret-acme-ticket",
@@ -102,6 +108,7 @@ def test_another_customers_objects_answer_404_to_every_method(acme_objects, othe
     ticket = Ticket.objects.get(pk=acme_objects["ticket"].pk)
     assert ticket.status == "new" and not ticket.remarks.exists()
     assert StaffAccessGrant.objects.get(pk=acme_objects["grant"].pk).revoked_at is None
+    assert Quote.objects.get(pk=acme_objects["quote"].pk).status == Quote.Status.PROPOSED
 
 
 @pytest.mark.django_db

@@ -82,3 +82,18 @@ def test_people_of_other_customers_never_receive_the_mails(
     with django_capture_on_commit_callbacks(execute=True):
         tickets.add_staff_reply(ticket=ticket, author=staff_user, body="Hello")
     assert "owner@globex.example" not in mail.outbox[0].to
+
+
+@pytest.mark.django_db
+def test_art_7_4_the_awaiting_credits_mail_also_reaches_those_who_can_buy_credits(
+    ticket, staff_user, django_capture_on_commit_callbacks
+):
+    from support import charges
+
+    ticket.reason = InterventionType.objects.get(code="hosting-internal-migration")
+    ticket.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        charges.log_time(ticket=ticket, staff=staff_user, minutes=30, note="migration")
+    [message] = [m for m in mail.outbox if "/billing/buy/" in m.body]  # the one with the link to buy credits
+    assert message.subject.startswith(f"[{ticket.number}]")
+    assert "billing@acme.example" in message.to and "tech@acme.example" in message.to
