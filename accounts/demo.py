@@ -136,7 +136,62 @@ def load(*, password: str = DEFAULT_PASSWORD, now: datetime.datetime) -> dict[st
         )
         created["services"] += new
     created["tickets"] = _load_tickets(customers, now=now)
+    created["invoices"] = _load_billing(customers, now=now)
     return created
+
+
+PACKS = [("Pack 10", 10, Decimal("100.00")), ("Pack 25", 25, Decimal("230.00")), ("Pack 50", 50, Decimal("440.00"))]
+# The communications of the two unpaid demo invoices, as tests/data/camt053-sample.xml pays them:
+# Acme's Pack 10 (121.00 EUR) in full, Globex's Pack 25 (278.30 EUR) for 100.00.
+SAMPLE_COMMUNICATIONS = {"Acme SRL": "090933755493", "Globex NV": "202600001004"}
+
+
+def _load_billing(customers, *, now) -> int:
+    from billing import invoices, payments
+    from billing.models import CreditPack, Invoice
+    from support import charges, tickets
+    from support.models import InterventionType, Ticket
+
+    packs = {}
+    for name, credits, price in PACKS:
+        packs[name], _new = CreditPack.objects.get_or_create(name=name, defaults={"credits": credits, "price": price})
+    if Invoice.objects.filter(customer__in=customers.values()).exists():
+        return 0
+    acme, globex = customers["Acme SRL"], customers["Globex NV"]
+    staff = User.objects.get(email="staff@portal.example")
+    owner = User.objects.get(email="owner@acme.example")
+    today = timezone.localdate(now)
+    # Acme bought 50 credits three weeks ago and paid them by transfer.
+    paid = invoices.buy_credit_pack(
+        customer=acme, pack=packs["Pack 50"], by=owner, today=today - datetime.timedelta(days=21)
+    )
+    payments.record_payment(
+        invoice=paid, amount=paid.total, received_on=today - datetime.timedelta(days=18), by=staff, note="Demo"
+    )
+    # Work charged on Acme's tickets: a migration by the quarter-hour, a DNS update per intervention.
+    for subject, minutes, note in [
+        ("Move the site to the Pro plan", 45, "Copied the site and the database"),
+        ("Add an MX record for mail.acme.be", 10, "Added the MX record"),
+    ]:
+        charges.log_time(ticket=Ticket.objects.get(customer=acme, subject=subject), staff=staff, minutes=minutes,
+                         note=note, now=now)  # fmt: skip
+    # Work annex 1 does not price: a quote waiting for Acme's answer.
+    shop = tickets.open_ticket(
+        customer=acme, opened_by=owner, reason=InterventionType.objects.get(code="hosting-external-migration"),
+        priority="standard", subject="Move our old shop from another host",
+        description="Our shop runs at another host; please move it here.", now=now - datetime.timedelta(days=2),
+    )  # fmt: skip
+    charges.propose_quote(ticket=shop, credits=40, description="Copy files and database, switch DNS.", by=staff)
+    # Globex has no credits: its coding question waits for them.
+    charges.log_time(ticket=Ticket.objects.get(customer=globex, subject="Question about .htaccess rewrites"),
+                     staff=staff, minutes=30, note="Analysed the rewrite rules", now=now)  # fmt: skip
+    # Two invoices to pay, with the communications the sample bank statement pays.
+    for customer, pack in [(acme, packs["Pack 10"]), (globex, packs["Pack 25"])]:
+        invoice = invoices.buy_credit_pack(
+            customer=customer, pack=pack, by=None, today=today - datetime.timedelta(days=3)
+        )
+        Invoice.objects.filter(pk=invoice.pk).update(structured_communication=SAMPLE_COMMUNICATIONS[customer.name])
+    return 3
 
 
 # (customer, opener, reason code, priority, subject, days ago, hours of day, staff reply after hours, status)

@@ -133,3 +133,29 @@ def test_load_demo_adds_tickets_of_every_kind_and_status_some_breached_for_both_
     assert any(ticket.response_state() in ("overdue", "late") for ticket in demo)
     call_command("load_demo")
     assert Ticket.objects.count() == demo.count()
+
+
+@pytest.mark.django_db
+def test_load_demo_adds_packs_invoices_a_balance_and_charged_tickets_and_the_sample_statement_imports_cleanly(settings):
+    from pathlib import Path
+
+    from billing import ledger
+    from billing.models import CreditPack, Invoice
+    from support.models import Quote, TimeEntry
+
+    settings.DEBUG = True
+    call_command("load_demo")
+    acme, globex = Customer.objects.get(name="Acme SRL"), Customer.objects.get(name="Globex NV")
+    assert CreditPack.objects.count() == 3
+    assert Invoice.objects.filter(status="paid").exists() and Invoice.objects.filter(status="issued").count() == 2
+    assert ledger.balance(acme) == 50 - 6 - 3  # a 45-minute migration (3 quarters x 2) and a DNS update (3)
+    assert TimeEntry.objects.filter(charge="charged").count() == 2
+    assert TimeEntry.objects.filter(charge="awaiting_credits", ticket__customer=globex).exists()
+    assert Quote.objects.filter(status="proposed").exists()
+
+    sample = Path(settings.BASE_DIR) / "tests" / "data" / "camt053-sample.xml"
+    call_command("import_bank_statement", str(sample))
+    once = (ledger.balance(acme), ledger.balance(globex))
+    call_command("import_bank_statement", str(sample))
+    assert (ledger.balance(acme), ledger.balance(globex)) == once == (41 + 10, 0)
+    assert Invoice.objects.get(customer=globex, status="issued")  # paid 100.00 of 278.30: still to pay
