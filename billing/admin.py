@@ -1,8 +1,12 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from billing import payments
+from billing import bank_statements, payments
 from billing.models import CreditAccount, CreditPack, Invoice, InvoiceLine, LedgerEntry, Payment
 
 
@@ -108,9 +112,41 @@ class PaymentForm(forms.ModelForm):
         fields = ["invoice", "amount", "received_on", "payer", "note"]
 
 
+class StatementUploadForm(forms.Form):
+    statement = forms.FileField(label=_("camt.053 statement (XML)"))
+    dry_run = forms.BooleanField(label=_("Dry run: show what would be recorded, record nothing"), required=False)
+
+
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     """Staff record a payment; a fully paid invoice then applies its effects (once)."""
+
+    change_list_template = "admin/billing/payment/change_list.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_statement_view)
+        return [path("import/", view, name="billing_payment_import"), *super().get_urls()]
+
+    def import_statement_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a bank statement: the same import as `manage.py import_bank_statement`."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = StatementUploadForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                report = bank_statements.import_statement(
+                    form.cleaned_data["statement"].read(), by=request.user, dry_run=form.cleaned_data["dry_run"]
+                )
+            except bank_statements.StatementError as error:
+                form.add_error("statement", str(error))
+            else:
+                self.message_user(request, report.summary())
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "form": form, "report": report,
+            "title": _("Import a bank statement"),
+        }  # fmt: skip
+        return TemplateResponse(request, "admin/billing/payment/import.html", context)
 
     form = PaymentForm
     list_display = ["received_on", "invoice", "amount", "source", "payer", "recorded_by"]

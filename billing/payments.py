@@ -64,9 +64,7 @@ def mark_paid(*, invoice: Invoice, by: User | None = None) -> Invoice:
         raise ValueError("A cancelled invoice cannot be paid: refund the money instead.")
     claimed = Invoice.objects.filter(
         pk=invoice.pk, effects_applied_at__isnull=True, status=Invoice.Status.ISSUED
-    ).update(
-        status=Invoice.Status.PAID, paid_at=timezone.now(), effects_applied_at=timezone.now()
-    )
+    ).update(status=Invoice.Status.PAID, paid_at=timezone.now(), effects_applied_at=timezone.now())
     invoice.refresh_from_db()
     if not claimed:
         return invoice

@@ -99,6 +99,7 @@ def invoice_detail(request: HttpRequest, number: str) -> HttpResponse:
     context = {
         "invoice": invoice, "lines": invoice.lines.all(), "qr": None, "iban": settings.BILLING_IBAN,
         "bic": settings.BILLING_BIC, "beneficiary": settings.BILLING_BENEFICIARY,
+        "company_address": settings.BILLING_COMPANY_ADDRESS, "company_vat": settings.BILLING_COMPANY_VAT,
     }  # fmt: skip
     if invoice.status == Invoice.Status.ISSUED:
         context["qr"] = epc.svg_data_uri(epc.for_invoice(invoice))

@@ -307,3 +307,23 @@ def test_a_batch_entry_pays_each_invoice_with_its_own_transfer_once(invoice_a, i
     assert sorted(report.paid) == sorted([invoice_a.number, invoice_b.number])
     assert (ledger.balance(customer), ledger.balance(other_customer)) == (10, 25)
     assert import_statement(statement(entry)).already_recorded == 2
+
+
+@pytest.mark.django_db
+def test_staff_upload_a_statement_in_the_admin_and_see_the_report(invoice_a, invoice_b, customer, staff_user):
+    from allauth.mfa.models import Authenticator
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    Authenticator.objects.create(user=staff_user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+    client = client_for(staff_user)
+    url = reverse("admin:billing_payment_import")
+    assert url in client.get(reverse("admin:billing_payment_changelist")).content.decode()
+    upload = SimpleUploadedFile("statement.xml", SAMPLE.read_bytes(), content_type="text/xml")
+    body = client.post(url, {"statement": upload}).content.decode()
+    assert "1 invoices paid, 1 partial, 1 unmatched" in body
+    assert ledger.balance(customer) == 10
+    bad = client.post(url, {"statement": SimpleUploadedFile("x.xml", b"not xml", content_type="text/xml")})
+    assert "Not an XML file" in bad.content.decode()
