@@ -315,7 +315,8 @@ class StaffAccessGrant(models.Model):
         ordering = ["-granted_at"]
 
     def __str__(self) -> str:
-        return f"{self.customer} → {self.ticket.number if self.ticket_id else _('all tickets')}"
+        scope = self.ticket.number if self.ticket_id else gettext("all tickets")
+        return f"{self.customer} → {scope}"
 
     def is_active(self, now: datetime.datetime | None = None) -> bool:
         now = now or timezone.now()

@@ -32,6 +32,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Customer {n} SRL")
     country = "BE"
+    preferred_language = "en"  # tests read English e-mails unless they set another language
     billing_email = factory.LazyAttribute(lambda c: f"billing@{c.name.split()[1]}.example")
 
 

@@ -42,3 +42,16 @@ def test_annex_1_rows_marked_1_have_no_response_time(code):
 )
 def test_annex_1_prices_read_as_the_contract_says(code, priority, text):
     assert InterventionType.objects.get(code=code).price_text(priority) == text
+
+
+@pytest.mark.django_db
+def test_annex_1_labels_are_translated_through_the_catalogues():
+    from django.utils import translation
+
+    row = InterventionType.objects.get(code="hosting-restore-backup")
+    with translation.override("fr"):
+        assert row.display_label == "Restauration de fichiers à partir d'une sauvegarde"
+    with translation.override("nl"):
+        assert row.display_label not in ("", "Restore files from a backup")
+    with translation.override("en"):
+        assert row.display_label == "Restore files from a backup"
