@@ -339,3 +339,15 @@ BILLING_IBAN = env("BILLING_IBAN", "BE68539007547034")
 BILLING_BIC = env("BILLING_BIC", "GKCCBEBB")
 BILLING_COMPANY_ADDRESS = env("BILLING_COMPANY_ADDRESS", "Rue du Port 1, 1000 Bruxelles, Belgique")
 BILLING_COMPANY_VAT = env("BILLING_COMPANY_VAT", "BE0403170701")
+
+# Secrets at rest (portal/crypto.py): comma-separated Fernet keys, newest first.
+PORTAL_ENCRYPTION_KEYS = env_list("PORTAL_ENCRYPTION_KEYS")
+
+# DNS (art. 4.3): the provider's nameservers, put in every zone we host.
+DNS_NAMESERVERS = env_list("DNS_NAMESERVERS", "ns1.hosting-provider.example,ns2.hosting-provider.example")
+DNS_HOSTMASTER = env("DNS_HOSTMASTER", "hostmaster.hosting-provider.example")
+DNS_MIN_TTL = env_int("DNS_MIN_TTL", 60)
+DNS_MAX_TTL = env_int("DNS_MAX_TTL", 86400)
+# Hosting contracts ending within this many days remind the customer to move the site (art. 3.5).
+HOSTING_END_REMINDER_DAYS = env_int("HOSTING_END_REMINDER_DAYS", 60)
+BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 14)

@@ -1,6 +1,7 @@
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -162,3 +163,324 @@ class Service(models.Model):
         if self.current_period_end is None:
             return None
         return (self.current_period_end - (today or timezone.localdate())).days
+
+
+class ServiceEvent(models.Model):
+    """A service's history: creation, status changes and periods, with who and when."""
+
+    class Field(models.TextChoices):
+        CREATED = "created", _("Created")
+        STATUS = "status", _("Status")
+        PERIOD = "period", _("Period")
+        AUTO_RENEW = "auto_renew", _("Automatic renewal")
+        NOTE = "note", _("Note")
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    field = models.CharField(_("what"), max_length=16, choices=Field.choices)
+    old_value = models.CharField(_("before"), max_length=200, blank=True)
+    new_value = models.CharField(_("after"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    CUSTOMER_PATH = "service__customer"
+
+    class Meta:
+        verbose_name = _("service event")
+        verbose_name_plural = _("service history")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.field}: {self.old_value} → {self.new_value}"
+
+
+class Order(models.Model):
+    """A customer's order from the catalogue; part of the contract once staff accept it (art. 2.1)."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Awaiting our acceptance")
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders")
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("placed by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED)
+    created_at = models.DateTimeField(_("placed"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    refusal_reason = models.TextField(_("reason of the refusal"), blank=True)
+    invoice = models.ForeignKey(
+        "billing.Invoice", verbose_name=_("first invoice"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="orders",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.customer}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("order_detail", args=[self.pk])
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=255, help_text=_("The site, domain or pack this line is for."))
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    parent_service = models.ForeignKey(
+        Service, verbose_name=_("for the hosting"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    service = models.OneToOneField(
+        Service, verbose_name=_("service created"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="order_line",
+    )  # fmt: skip
+
+    CUSTOMER_PATH = "order__customer"
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.plan} — {self.name}"
+
+
+class HostingUsage(models.Model):
+    """Disk and traffic of a shared hosting as the hosting platform reported them."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="usage_readings")
+    measured_at = models.DateTimeField(_("measured"), default=timezone.now)
+    disk_mb = models.PositiveIntegerField(_("disk used (MB)"))
+    traffic_mb = models.PositiveIntegerField(_("traffic this month (MB)"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    CUSTOMER_PATH = "service__customer"
+
+    class Meta:
+        verbose_name = _("hosting usage")
+        verbose_name_plural = _("hosting usage")
+        ordering = ["-measured_at", "-pk"]
+        get_latest_by = "measured_at"
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.measured_at:%Y-%m-%d}: {self.disk_mb} MB"
+
+
+class Backup(models.Model):
+    """A backup of a hosted site kept by the platform (at least 14 days, art. 3.1.5)."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="backups")
+    taken_at = models.DateTimeField(_("taken"))
+    size_mb = models.PositiveIntegerField(_("size (MB)"), default=0)
+    reference = models.CharField(_("reference"), max_length=100, help_text=_("The platform's name for it."))
+
+    CUSTOMER_PATH = "service__customer"
+
+    class Meta:
+        verbose_name = _("backup")
+        verbose_name_plural = _("backups")
+        ordering = ["-taken_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["service", "reference"], name="one_backup_per_reference")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.taken_at:%Y-%m-%d %H:%M})"
+
+
+class CmsUpdate(models.Model):
+    """Art. 3.2.2: an update or patch staff applied to a managed CMS, which the customer checks."""
+
+    class Status(models.TextChoices):
+        AWAITING_CHECK = "awaiting_check", _("Please check your site")
+        CONFIRMED = "confirmed", _("Checked: the site works")
+        PROBLEM = "problem", _("Problem reported")
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="cms_updates")
+    applied_at = models.DateTimeField(_("applied"), default=timezone.now)
+    description = models.TextField(_("what was updated"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.AWAITING_CHECK)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    problem_ticket = models.ForeignKey(
+        "support.Ticket", verbose_name=_("problem ticket"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+
+    CUSTOMER_PATH = "service__customer"
+
+    class Meta:
+        verbose_name = _("CMS update")
+        verbose_name_plural = _("CMS updates")
+        ordering = ["-applied_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.applied_at:%Y-%m-%d}"
+
+
+class DomainRequest(models.Model):
+    """Art. 4.2: registering, transferring or trading a domain; the registry decides."""
+
+    class Kind(models.TextChoices):
+        REGISTER = "register", _("Registration")
+        TRANSFER = "transfer", _("Transfer")
+        TRADE = "trade", _("Trade (change of owner)")
+        DNS_HOSTING = "dns_hosting", _("DNS hosting of a domain registered elsewhere")
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        PENDING_REGISTRY = "pending_registry", _("Pending at the registry")
+        INFORMATION_REQUESTED = "information_requested", _("Information requested")
+        COMPLETED = "completed", _("Completed")
+        REJECTED = "rejected", _("Rejected")
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="domain_requests"
+    )
+    domain = models.CharField(_("domain name"), max_length=253, help_text=_("Stored in ASCII (punycode)."))
+    kind = models.CharField(_("request"), max_length=16, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.SUBMITTED)
+    years = models.PositiveSmallIntegerField(_("term (years)"), default=1)
+    auth_code_encrypted = models.TextField(_("auth code (encrypted)"), blank=True, editable=False)
+    new_owner = models.TextField(_("new owner's details"), blank=True, help_text=_("For a trade."))
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.PROTECT, null=True, blank=True)
+    service = models.OneToOneField(
+        Service, verbose_name=_("domain service"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="domain_request",
+    )  # fmt: skip
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("domain request")
+        verbose_name_plural = _("domain requests")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.domain}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("domain_request_detail", args=[self.pk])
+
+
+class DomainRequestMessage(models.Model):
+    """The request's timeline: state changes, the registry's questions and the customer's answers."""
+
+    request = models.ForeignKey(DomainRequest, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    by_staff = models.BooleanField(_("from staff"), default=False)
+    body = models.TextField(_("message"), blank=True)
+    old_status = models.CharField(_("before"), max_length=24, blank=True)
+    new_status = models.CharField(_("after"), max_length=24, blank=True)
+    document = models.FileField(_("document"), upload_to="domain-requests/%Y/%m/", blank=True, max_length=300)
+    document_name = models.CharField(_("document name"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    CUSTOMER_PATH = "request__customer"
+
+    class Meta:
+        verbose_name = _("domain request message")
+        verbose_name_plural = _("timeline")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DnsZone(models.Model):
+    """The DNS zone of a domain on the provider's nameservers (art. 4.3)."""
+
+    service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="zone")
+    name = models.CharField(_("zone"), max_length=253, unique=True, help_text=_("ASCII (punycode), no final dot."))
+    serial = models.PositiveBigIntegerField(_("serial"), help_text=_("YYYYMMDDnn, bumped on each change."))
+    default_ttl = models.PositiveIntegerField(_("default TTL"), default=3600)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    CUSTOMER_PATH = "service__customer"
+
+    class Meta:
+        verbose_name = _("DNS zone")
+        verbose_name_plural = _("DNS zones")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DnsRecord(models.Model):
+    class Type(models.TextChoices):
+        A = "A", "A"
+        AAAA = "AAAA", "AAAA"
+        CNAME = "CNAME", "CNAME"
+        MX = "MX", "MX"
+        TXT = "TXT", "TXT"
+        SRV = "SRV", "SRV"
+        CAA = "CAA", "CAA"
+        NS = "NS", "NS"
+
+    zone = models.ForeignKey(DnsZone, on_delete=models.CASCADE, related_name="records")
+    name = models.CharField(_("name"), max_length=253, help_text=_("Relative to the zone; @ for the zone itself."))
+    type = models.CharField(_("type"), max_length=8, choices=Type.choices)
+    ttl = models.PositiveIntegerField(_("TTL"), default=3600)
+    value = models.TextField(_("value"), help_text=_("The record data in zone-file syntax."))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    CUSTOMER_PATH = "zone__service__customer"
+
+    class Meta:
+        verbose_name = _("DNS record")
+        verbose_name_plural = _("DNS records")
+        ordering = ["name", "type", "pk"]
+        indexes = [models.Index(fields=["zone", "name", "type"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.ttl} {self.type} {self.value}"
+
+
+class ZoneChange(models.Model):
+    """The zone's history: who added, changed or deleted which record, with old and new value."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", _("Added")
+        CHANGED = "changed", _("Changed")
+        DELETED = "deleted", _("Deleted")
+        IMPORTED = "imported", _("Imported")
+
+    zone = models.ForeignKey(DnsZone, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    old_value = models.TextField(_("before"), blank=True)
+    new_value = models.TextField(_("after"), blank=True)
+    serial = models.PositiveBigIntegerField(_("serial after"))
+    ticket = models.ForeignKey(
+        "support.Ticket", verbose_name=_("ticket"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", help_text=_("Set when staff changed the zone for a ticket (charged per annex 1)."),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    CUSTOMER_PATH = "zone__service__customer"
+
+    class Meta:
+        verbose_name = _("zone change")
+        verbose_name_plural = _("zone history")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.zone} {self.action} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from services import views
+from services.views import services
 
 urlpatterns = [
-    path("", views.service_list, name="service_list"),
-    path("<int:pk>/", views.service_detail, name="service_detail"),
+    path("", services.service_list, name="service_list"),
+    path("<int:pk>/", services.service_detail, name="service_detail"),
 ]
