@@ -7,7 +7,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.be import ogm_vcs
@@ -16,7 +15,7 @@ from stdnum.eu import vat as eu_vat
 from accounts.models import Customer, User
 from accounts.vat import is_eu_country
 from billing.models import CreditPack, Invoice, InvoiceCounter, InvoiceLine
-from portal import audit
+from portal import audit, counters
 
 CENT = Decimal("0.01")
 REVERSE_CHARGE_NOTE = "Autoliquidation — reverse charge, art. 196 Directive 2006/112/EC"
@@ -45,10 +44,7 @@ def vat_treatment(customer: Customer) -> tuple[Decimal, bool, str]:
 
 
 def _next_number(year: int) -> str:
-    InvoiceCounter.objects.get_or_create(year=year)
-    InvoiceCounter.objects.filter(year=year).update(last=F("last") + 1)
-    counter = InvoiceCounter.objects.select_for_update().get(year=year)
-    return f"{year}-{counter.last:05d}"
+    return f"{year}-{counters.next_in_year(InvoiceCounter, year):05d}"
 
 
 def new_structured_communication() -> str:

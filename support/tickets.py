@@ -7,11 +7,11 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, User
+from portal import counters
 from services.models import Service
 from support import attachments, notifications, sla
 from support.catalogue import GROUP_SERVICE_KINDS
@@ -31,11 +31,7 @@ def format_number(year: int, sequence: int) -> str:
 
 
 def _next_number(year: int) -> str:
-    """The next number of ``year``; the counter row is locked until the transaction ends."""
-    TicketCounter.objects.get_or_create(year=year)
-    TicketCounter.objects.filter(year=year).update(last=F("last") + 1)
-    counter = TicketCounter.objects.select_for_update().get(year=year)
-    return format_number(year, counter.last)
+    return format_number(year, counters.next_in_year(TicketCounter, year))
 
 
 def deadline_for(*, reason: InterventionType, priority: str, logged_at: datetime.datetime) -> datetime.datetime | None:
