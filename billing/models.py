@@ -184,11 +184,23 @@ class InvoiceLine(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     credit_pack = models.ForeignKey(CreditPack, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     credits = models.PositiveIntegerField(_("credits granted when paid"), default=0)
+    # A renewal line pays exactly one period of one service (issue 7: only paying it renews it).
+    service = models.ForeignKey(
+        "services.Service", verbose_name=_("service"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="invoice_lines",
+    )  # fmt: skip
+    period_start = models.DateField(_("period from"), null=True, blank=True)
+    period_end = models.DateField(_("period until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
         ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "period_start"], condition=Q(service__isnull=False), name="one_invoice_per_period"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.description
