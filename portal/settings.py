@@ -351,3 +351,12 @@ DNS_MAX_TTL = env_int("DNS_MAX_TTL", 86400)
 # Hosting contracts ending within this many days remind the customer to move the site (art. 3.5).
 HOSTING_END_REMINDER_DAYS = env_int("HOSTING_END_REMINDER_DAYS", 60)
 BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 14)
+
+# The systems the portal hands work to. The built-in backends are manual fulfilment: staff see
+# the work in the admin and complete it; none reports a success that did not happen.
+HOSTING_PLATFORM_BACKEND = env("HOSTING_PLATFORM_BACKEND", "services.hosting_platform.ManualPlatform")
+DOMAIN_REGISTRY_BACKEND = env("DOMAIN_REGISTRY_BACKEND", "services.registry.ManualRegistry")
+CERTIFICATE_AUTHORITY_BACKEND = env(
+    "CERTIFICATE_AUTHORITY_BACKEND", "services.certificate_authority.ManualCertificateAuthority"
+)
+MICROSOFT_BACKEND = env("MICROSOFT_BACKEND", "services.microsoft.ManualMicrosoft")
