@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.be import ogm_vcs
@@ -16,6 +16,7 @@ from accounts.models import Customer, User
 from accounts.vat import is_eu_country
 from billing.models import CreditPack, Invoice, InvoiceCounter, InvoiceLine
 from portal import audit, counters
+from services.models import Service
 
 CENT = Decimal("0.01")
 REVERSE_CHARGE_NOTE = "Autoliquidation — reverse charge, art. 196 Directive 2006/112/EC"
@@ -28,6 +29,9 @@ class Line:
     quantity: int = 1
     credit_pack: CreditPack | None = None
     credits: int = 0
+    service: Service | None = None
+    period_start: datetime.date | None = None
+    period_end: datetime.date | None = None
 
 
 def money(value: Decimal) -> Decimal:
@@ -69,28 +73,22 @@ def issue(
     subtotal = money(sum((line.unit_price * line.quantity for line in lines), Decimal("0")))
     vat_amount = money(subtotal * rate / 100)
     number = _next_number(today.year)
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                invoice = Invoice.objects.create(
-                    number=number, customer=customer, issued_on=today,
-                    due_on=today + datetime.timedelta(days=settings.BILLING_PAYMENT_TERM_DAYS),
-                    structured_communication=new_structured_communication(),
-                    customer_name=customer.name, customer_address=_address(customer),
-                    customer_vat_number=customer.vat_number, subtotal=subtotal, vat_rate=rate,
-                    vat_amount=vat_amount, total=subtotal + vat_amount, reverse_charge=reverse_charge,
-                    vat_note=note, issued_by=by,
-                )  # fmt: skip
-            break
-        except IntegrityError:  # the random communication already exists: draw another
-            continue
-    else:
-        raise IntegrityError("Could not draw a unique structured communication.")
+    communication = new_structured_communication()
+    while Invoice.objects.filter(structured_communication=communication).exists():
+        communication = new_structured_communication()  # one in ten billion: draw again
+    invoice = Invoice.objects.create(
+        number=number, customer=customer, issued_on=today,
+        due_on=today + datetime.timedelta(days=settings.BILLING_PAYMENT_TERM_DAYS),
+        structured_communication=communication, customer_name=customer.name, customer_address=_address(customer),
+        customer_vat_number=customer.vat_number, subtotal=subtotal, vat_rate=rate, vat_amount=vat_amount,
+        total=subtotal + vat_amount, reverse_charge=reverse_charge, vat_note=note, issued_by=by,
+    )  # fmt: skip
     InvoiceLine.objects.bulk_create(
         InvoiceLine(
             invoice=invoice, description=line.description, quantity=line.quantity, unit_price=money(line.unit_price),
             amount=money(line.unit_price * line.quantity), credit_pack=line.credit_pack,
-            credits=line.credits * line.quantity,
+            credits=line.credits * line.quantity, service=line.service, period_start=line.period_start,
+            period_end=line.period_end,
         )
         for line in lines
     )  # fmt: skip

@@ -154,11 +154,6 @@ class Invoice(models.Model):
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         ordering = ["-issued_on", "-number"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(total=models.F("subtotal") + models.F("vat_amount")), name="total_adds_up"
-            )
-        ]
 
     def __str__(self) -> str:
         return self.number
