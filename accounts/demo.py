@@ -102,7 +102,6 @@ def load(*, password: str = DEFAULT_PASSWORD, now: datetime.datetime) -> dict[st
         (acme, "Hosting Pro", "www.acme.example", year_ago, end, None),
         (acme, "Managed WordPress", "WordPress for www.acme.example", year_ago, end, "www.acme.example"),
         (acme, ".be domain", "acme.be", year_ago, end, None),
-        (acme, "DV certificate", "www.acme.be", year_ago, end, None),
         (acme, "Microsoft 365 Business Basic", "Acme mailboxes (12 users)", year_ago, None, None),
         (
             globex,
@@ -132,11 +131,15 @@ def load(*, password: str = DEFAULT_PASSWORD, now: datetime.datetime) -> dict[st
                 "started_on": start,
                 "current_period_end": period_end,
                 "parent": parent,
+                "quantity": 12 if "12 users" in name else 1,
             },
         )
         created["services"] += new
     created["tickets"] = _load_tickets(customers, now=now)
     created["invoices"] = _load_billing(customers, now=now)
+    from services import demo as services_demo
+
+    created["service records"] = services_demo.load(customers, now=now)
     return created
 
 

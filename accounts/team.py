@@ -18,7 +18,9 @@ def _ensure_an_owner_remains(membership: Membership) -> None:
 @transaction.atomic
 def change_role(*, membership: Membership, role: str, by: User, request=None) -> Membership:
     Role(role)
-    membership = Membership.objects.select_for_update().select_related("customer", "user").get(pk=membership.pk)
+    membership = (
+        Membership.objects.select_for_update(of=("self",)).select_related("customer", "user").get(pk=membership.pk)
+    )
     if membership.role == role:
         return membership
     if role != Role.OWNER:
@@ -41,7 +43,9 @@ def change_role(*, membership: Membership, role: str, by: User, request=None) ->
 
 @transaction.atomic
 def remove_member(*, membership: Membership, by: User, request=None) -> None:
-    membership = Membership.objects.select_for_update().select_related("customer", "user").get(pk=membership.pk)
+    membership = (
+        Membership.objects.select_for_update(of=("self",)).select_related("customer", "user").get(pk=membership.pk)
+    )
     _ensure_an_owner_remains(membership)
     audit.record(
         "membership.removed",

@@ -360,3 +360,36 @@ CERTIFICATE_AUTHORITY_BACKEND = env(
     "CERTIFICATE_AUTHORITY_BACKEND", "services.certificate_authority.ManualCertificateAuthority"
 )
 MICROSOFT_BACKEND = env("MICROSOFT_BACKEND", "services.microsoft.ManualMicrosoft")
+
+# Renewals and notices (issue 7: services/renewals.py, services/notices.py, services/tasks.py).
+RENEWAL_INVOICE_DAYS = env_int("RENEWAL_INVOICE_DAYS", 30)  # the renewal invoice is issued this long before the end
+RENEWAL_REMINDER_DAYS = [int(days) for days in env_list("RENEWAL_REMINDER_DAYS", "14,7,1")]  # unpaid renewal
+CERTIFICATE_NOTICE_DAYS = [int(days) for days in env_list("CERTIFICATE_NOTICE_DAYS", "30,14,7,1")]  # art. 5.2.2
+# Test-only (tests/services/test_renewals_worker.py): seconds each job item waits, so that a worker can be
+# killed in the middle of a job. Leave it at 0.
+RENEWALS_ITEM_DELAY_SECONDS = float(env("RENEWALS_ITEM_DELAY_SECONDS", "0") or 0)
+if REDIS_URL:
+    # A task not acknowledged within this time is delivered again (a worker killed mid-task): longer
+    # than the longest job, since a job still running would then run twice (harmless, but wasted).
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+# Every night, Brussels time (CELERY_TIMEZONE): paid periods are extended before unpaid ones expire,
+# and both before the next renewal invoices are issued.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "extend-prepaid-periods": {
+            "task": "services.tasks.extend_prepaid_periods",
+            "schedule": crontab(hour=1, minute=30),
+        },
+        "expire-unpaid": {"task": "services.tasks.expire_unpaid", "schedule": crontab(hour=1, minute=45)},
+        "issue-renewal-invoices": {
+            "task": "services.tasks.issue_renewal_invoices",
+            "schedule": crontab(hour=2, minute=0),
+        },
+        "send-certificate-expiry-notices": {
+            "task": "services.tasks.send_certificate_expiry_notices",
+            "schedule": crontab(hour=2, minute=15),
+        },
+        # Daily: the month is billed once, on its first night, or on the next one if that run was missed.
+        "bill-m365-licences": {"task": "services.tasks.bill_m365_licences", "schedule": crontab(hour=2, minute=30)},
+    }
+)

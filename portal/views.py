@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Membership
 from portal.scoping import customer_required, scoped, select_customer
+from services.hosting import ending_hostings
 from services.models import Service
 from support.models import Status, Ticket
 
@@ -28,6 +29,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "services_by_kind": services.count_by_kind(),
             "ending_soon": services.ending_within(days=60, today=timezone.localdate())[:10],
+            "hosting_ending": ending_hostings(services, today=timezone.localdate())[:5],  # art. 3.5
             "members": scoped(request, Membership).count(),
             "open_tickets": scoped(request, Ticket).open().count(),
             "waiting_on_us": scoped(request, Ticket).filter(status=Status.WAITING_ON_CUSTOMER)[:5],

@@ -59,7 +59,7 @@ def log_time(
     now = now or timezone.now()
     if minutes <= 0:
         raise ValidationError({"minutes": _("Log a positive number of minutes.")})
-    ticket = Ticket.objects.select_for_update().select_related("reason", "customer").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("reason", "customer").get(pk=ticket.pk)
     if ticket.reason.unit == Unit.ON_QUOTE:
         return TimeEntry.objects.create(
             ticket=ticket, staff=staff, minutes=minutes, note=note, charge=TimeEntry.Charge.ON_QUOTE, created_at=now
@@ -82,7 +82,7 @@ def log_time(
 def charge_pending(*, ticket: Ticket, by: User, now: datetime.datetime | None = None) -> int:
     """Charge what waited for credits, oldest first; returns how many charges went through."""
     now = now or timezone.now()
-    ticket = Ticket.objects.select_for_update().select_related("reason", "customer").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("reason", "customer").get(pk=ticket.pk)
     done, short = 0, 0
     for entry in ticket.time_entries.filter(charge=TimeEntry.Charge.AWAITING_CREDITS).order_by("created_at", "pk"):
         if _spend(ticket, entry.credits, by=by, reason=f"{ticket.number}: {entry.minutes} min", time_entry=entry):
@@ -118,7 +118,11 @@ def propose_quote(*, ticket: Ticket, credits: int, description: str, by: User) -
 def accept_quote(*, quote: Quote, by: User, now: datetime.datetime | None = None) -> Quote:
     """The customer accepts: the credits are spent now, or the quote waits for credits."""
     now = now or timezone.now()
-    quote = Quote.objects.select_for_update().select_related("ticket__customer", "ticket__reason").get(pk=quote.pk)
+    quote = (
+        Quote.objects.select_for_update(of=("self",))
+        .select_related("ticket__customer", "ticket__reason")
+        .get(pk=quote.pk)
+    )
     if quote.status != Quote.Status.PROPOSED:
         raise ValidationError(_("This quote has already been answered."))
     quote.decided_by, quote.decided_at = by, now
@@ -143,3 +147,17 @@ def decline_quote(*, quote: Quote, by: User, now: datetime.datetime | None = Non
     quote.save(update_fields=["status", "decided_by", "decided_at"])
     notifications.quote_answered_to_staff(quote)
     return quote
+
+
+@transaction.atomic
+def charge_intervention(
+    *, ticket: Ticket, by: User, note: str, minutes: int = QUARTER, now: datetime.datetime | None = None
+) -> TimeEntry:
+    """Work annex 1 prices per intervention (e.g. staff updating a zone's records for the ticket):
+    the time spent is logged, and the rate is charged once per ticket, with its first entry."""
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("reason").get(pk=ticket.pk)
+    if ticket.reason.unit != Unit.PER_INTERVENTION:
+        raise ValidationError(
+            {"ticket": _("This ticket's reason is not charged per intervention: change its reason first.")}
+        )
+    return log_time(ticket=ticket, staff=by, minutes=minutes, note=note, now=now)

@@ -93,7 +93,7 @@ def open_ticket(
 
 
 def _locked(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().select_related("reason", "customer").get(pk=ticket.pk)
+    return Ticket.objects.select_for_update(of=("self",)).select_related("reason", "customer").get(pk=ticket.pk)
 
 
 @transaction.atomic

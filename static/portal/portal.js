@@ -7,15 +7,18 @@ document.addEventListener("change", (event) => {
   if (select) select.form.requestSubmit();
 });
 
-// Forms marked data-confirm ask before a destructive action.
+// Forms marked data-confirm ask before a destructive action. Forms that htmx sends carry
+// hx-confirm instead (htmx does not honour a cancelled submit event), so they are skipped here.
 document.addEventListener("submit", (event) => {
   const form = event.target.closest("form[data-confirm]");
-  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  if (form && !form.hasAttribute("hx-confirm") && !window.confirm(form.dataset.confirm)) event.preventDefault();
 }, true);
 
-// After htmx swaps content in, move focus to the first error, if any, so it is announced.
-document.addEventListener("htmx:afterSwap", (event) => {
-  const invalid = event.detail.target.querySelector("[aria-invalid='true']");
+// After htmx swaps content in, move focus to the first error, if any, so it is announced. An
+// outerHTML swap replaces the target, so look in the document when the old target is gone.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const scope = event.detail.target && event.detail.target.isConnected ? event.detail.target : document;
+  const invalid = scope.querySelector("[aria-invalid='true']");
   if (invalid) invalid.focus();
 });
 

@@ -205,4 +205,5 @@ def test_an_invoice_of_any_amount_is_issued_on_sqlite_too(customer):
     from billing.invoices import Line, issue
 
     invoice = issue(customer=customer, lines=[Line("Hosting", Decimal("99.80"))])
-    assert (invoice.subtotal, invoice.vat_amount, invoice.total) == (Decimal("99.80"), Decimal("20.96"), Decimal("120.76"))
+    amounts = (invoice.subtotal, invoice.vat_amount, invoice.total)
+    assert amounts == (Decimal("99.80"), Decimal("20.96"), Decimal("120.76"))

@@ -159,3 +159,39 @@ def test_load_demo_adds_packs_invoices_a_balance_and_charged_tickets_and_the_sam
     call_command("import_bank_statement", str(sample))
     assert (ledger.balance(acme), ledger.balance(globex)) == once == (41 + 10, 0)
     assert Invoice.objects.get(customer=globex, status="issued")  # paid 100.00 of 278.30: still to pay
+
+
+@pytest.mark.django_db
+def test_load_demo_adds_hosting_data_domains_zones_certificates_and_licences_in_every_state(settings):
+    from services.models import (
+        Backup,
+        CertificateRequest,
+        CmsUpdate,
+        DnsRecord,
+        DomainRequest,
+        HostingUsage,
+        LicenceChange,
+        Order,
+        PriceChange,
+    )
+
+    settings.DEBUG = True
+    call_command("load_demo")
+    assert HostingUsage.objects.exists() and Backup.objects.count() == 16
+    assert set(CmsUpdate.objects.values_list("status", flat=True)) == {"confirmed", "awaiting_check"}
+    assert set(Order.objects.values_list("status", flat=True)) >= {"submitted", "refused"}
+    assert set(DnsRecord.objects.filter(zone__name="acme.be").values_list("type", flat=True)) == set(DnsRecord.Type)
+    assert set(DomainRequest.objects.values_list("status", flat=True)) >= {
+        "pending_registry", "information_requested", "rejected", "completed",
+    }  # fmt: skip
+    assert set(CertificateRequest.objects.values_list("status", flat=True)) == set(CertificateRequest.Status)
+    from django.utils import timezone
+
+    days_left = {
+        (c.not_after - timezone.now()).days for r in CertificateRequest.objects.all() for c in r.certificates.all()
+    }
+    assert days_left & {9, 10} and days_left & {39, 40}  # one expiring in 10 days, one in 40
+    assert LicenceChange.objects.filter(fulfilment="pending").exists()
+    assert PriceChange.objects.filter(announced_at__isnull=False).exists()
+    call_command("load_demo")  # a second run leaves it as it is
+    assert Backup.objects.count() == 16

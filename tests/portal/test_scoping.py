@@ -10,6 +10,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation, Membership
 from accounts.roles import Role
+from services import certificates as certificate_rules
+from services import dns, orders
+from services import domains as domain_rules
+from services import hosting as hosting_rules
 from support import access, charges, tickets
 from support.models import InterventionType, Quote, StaffAccessGrant, Ticket
 from tests.conftest import client_for
@@ -51,15 +55,70 @@ def acme_objects(customer, owner, staff_user):
     grant = access.grant(customer=customer, by=owner, duration="7d")
     invoice = issue_invoice(customer)
     quote = charges.propose_quote(ticket=ticket, credits=5, description="secret work", by=staff_user)
+    m365_pack = ServiceFactory(
+        customer=customer, name="secret-acme-m365-pack", quantity=3, current_period_end=None,
+        plan=PlanFactory(kind="m365_pack", period_months=0, specifications={"max_users": 300}),
+    )  # fmt: skip
+    order = orders.place_order(
+        customer=customer, by=owner, lines=[(PlanFactory(), "secret-acme-order.example", 1, None)]
+    )
+    managed_cms = ServiceFactory(
+        customer=customer, parent=hosting, plan=PlanFactory(kind="managed_cms", requires_kind="shared_hosting")
+    )
+    cms_update = hosting_rules.record_cms_update(service=managed_cms, description="secret update", by=staff_user)
+    domain_request = domain_rules.submit_request(
+        customer=customer, by=owner, kind="register", domain="secret-acme-domain.be", plan=PlanFactory(kind="domain")
+    )
+    domain_rules.set_status(request=domain_request, status="information_requested", by=staff_user, message="secret")
+    proof = SimpleUploadedFile("secret-acme-proof.pdf", b"%PDF-1.4 secret", content_type="application/pdf")
+    domain_answer = domain_rules.answer(request=domain_request, by=owner, body="secret answer", document=proof)
+    cert_request = certificate_rules.request_certificate(
+        customer=customer, by=owner, names=["secret-acme-cert.example"], key_type="ec256"
+    )
+    certificate_rules.set_status(request=cert_request, status="information_requested", by=staff_user, message="s")
+    cert_proof = SimpleUploadedFile("secret-acme-cert-proof.pdf", b"%PDF-1.4 secret", content_type="application/pdf")
+    certificate_rules.answer(request=cert_request, by=owner, body="secret", files=[cert_proof])
+    cert_request.refresh_from_db()
+    dns_domain = ServiceFactory(customer=customer, name="secret-acme-zone.be", plan=PlanFactory(kind="domain"))
+    dns_zone = dns.create_zone(service=dns_domain, name="secret-acme-zone.be")
+    dns_record = dns.add_record(
+        zone=dns_zone, name="secret-acme-record", type="A", ttl=3600, value="192.0.2.1",
+        expected_serial=dns_zone.serial, by=owner,
+    )  # fmt: skip
     return {
         "service": hosting, "membership": member, "invitation": invitation, "ticket": ticket,
         "attachment": ticket.attachments.get(), "grant": grant, "invoice": invoice, "quote": quote,
+        "m365_pack": m365_pack,
+        "order": order,
+        "cms_update": cms_update,
+        "domain_request": domain_request,
+        "domain_answer": domain_answer,
+        "cert_request": cert_request,
+        "cert_document": cert_request.messages.exclude(document="").get(),
+        "dns_domain": dns_domain,
+        "dns_record": dns_record,
     }  # fmt: skip
 
 
 # url name -> kwargs naming an object of Acme (the first customer).
 OBJECT_URLS = {
     "service_detail": lambda o: {"pk": o["service"].pk},
+    "m365_licences_change": lambda o: {"pk": o["m365_pack"].pk},
+    "m365_end": lambda o: {"pk": o["m365_pack"].pk},
+    "hosting_restore": lambda o: {"pk": o["service"].pk},
+    "cms_update_confirm": lambda o: {"pk": o["cms_update"].pk},
+    "cms_update_problem": lambda o: {"pk": o["cms_update"].pk},
+    "order_detail": lambda o: {"pk": o["order"].pk},
+    "order_cancel": lambda o: {"pk": o["order"].pk},
+    "domain_request_detail": lambda o: {"pk": o["domain_request"].pk},
+    "domain_request_document": lambda o: {"pk": o["domain_request"].pk, "message_pk": o["domain_answer"].pk},
+    "certificate_detail": lambda o: {"pk": o["cert_request"].pk},
+    "certificate_key_download": lambda o: {"pk": o["cert_request"].pk},
+    "certificate_upload": lambda o: {"pk": o["cert_request"].pk},
+    "certificate_answer": lambda o: {"pk": o["cert_request"].pk},
+    "certificate_withdraw": lambda o: {"pk": o["cert_request"].pk},
+    "certificate_integration": lambda o: {"pk": o["cert_request"].pk},
+    "certificate_document": lambda o: {"pk": o["cert_request"].pk, "message_pk": o["cert_document"].pk},
     "team_invitation_revoke": lambda o: {"pk": o["invitation"].pk},
     "team_change_role": lambda o: {"pk": o["membership"].pk},
     "team_remove_member": lambda o: {"pk": o["membership"].pk},
@@ -74,11 +133,21 @@ OBJECT_URLS = {
     "invoice_pdf": lambda o: {"number": o["invoice"].number},
     "quote_accept": lambda o: {"number": o["ticket"].number, "pk": o["quote"].pk},
     "quote_decline": lambda o: {"number": o["ticket"].number, "pk": o["quote"].pk},
+    "dns_zone": lambda o: {"pk": o["dns_domain"].pk},
+    "dns_record_add": lambda o: {"pk": o["dns_domain"].pk},
+    "dns_record_edit": lambda o: {"pk": o["dns_domain"].pk, "record_pk": o["dns_record"].pk},
+    "dns_record_delete": lambda o: {"pk": o["dns_domain"].pk, "record_pk": o["dns_record"].pk},
+    "dns_zone_export": lambda o: {"pk": o["dns_domain"].pk},
+    "dns_zone_history": lambda o: {"pk": o["dns_domain"].pk},
 }
 SECRETS = [
     "secret-acme-ticket",
     "secret-acme-file.txt",
     "secret-acme-hosting.example",
+    "secret-acme-m365-pack",
+    "secret-acme-domain.be",
+    "secret-acme-cert.example",
+    "secret-acme-zone.be",
     "secret-tech@acme.example",
     "secret-invitee@acme.example",
     "Acme SRL",
@@ -109,6 +178,11 @@ def test_another_customers_objects_answer_404_to_every_method(acme_objects, othe
     assert ticket.status == "new" and not ticket.remarks.exists()
     assert StaffAccessGrant.objects.get(pk=acme_objects["grant"].pk).revoked_at is None
     assert Quote.objects.get(pk=acme_objects["quote"].pk).status == Quote.Status.PROPOSED
+    assert acme_objects["dns_record"].zone.records.values_list("value", flat=True).get() == "192.0.2.1"
+    acme_objects["m365_pack"].refresh_from_db()
+    assert (acme_objects["m365_pack"].quantity, acme_objects["m365_pack"].status) == (3, "active")
+    acme_objects["cert_request"].refresh_from_db()
+    assert acme_objects["cert_request"].status == "requested" and acme_objects["cert_request"].key_downloaded_at is None
 
 
 @pytest.mark.django_db
