@@ -102,7 +102,7 @@ def load(*, password: str = DEFAULT_PASSWORD, now: datetime.datetime) -> dict[st
         (acme, "Hosting Pro", "www.acme.example", year_ago, end, None),
         (acme, "Managed WordPress", "WordPress for www.acme.example", year_ago, end, "www.acme.example"),
         (acme, ".be domain", "acme.be", year_ago, end, None),
-        (acme, "Microsoft 365 Business Basic", "Acme mailboxes (12 users)", year_ago, None, None),
+        (acme, "Microsoft 365 Business Basic", "Acme mailboxes", year_ago, None, None),
         (
             globex,
             "Hosting Start",
@@ -131,7 +131,7 @@ def load(*, password: str = DEFAULT_PASSWORD, now: datetime.datetime) -> dict[st
                 "started_on": start,
                 "current_period_end": period_end,
                 "parent": parent,
-                "quantity": 12 if "12 users" in name else 1,
+                "quantity": 12 if plan_name.startswith("Microsoft 365") else 1,
             },
         )
         created["services"] += new
