@@ -36,3 +36,21 @@ def test_a_dry_run_counts_what_it_would_do_and_changes_nothing():
     assert not Customer.objects.exists()
     assert run.counts == {"created": 1}
     assert JobRun.objects.get().dry_run is True
+
+
+@pytest.mark.django_db
+def test_a_job_command_with_a_failed_item_exits_non_zero_after_doing_the_others(monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    from services import renewals
+    from services.jobs import Run
+
+    def job(**kwargs):
+        run = Run(job="issue_renewal_invoices")
+        run.count("invoiced", 2)
+        run.errors.append("www.acme.example: ValueError: no price")
+        return run
+
+    monkeypatch.setattr(renewals, "issue_renewal_invoices", job)
+    with pytest.raises(CommandError, match="1 item"):
+        call_command("issue_renewal_invoices", "--date", "2026-11-27")

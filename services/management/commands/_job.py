@@ -39,8 +39,9 @@ class JobCommand(BaseCommand):
         day = parse_date(date)
         run = self.run_job(today=day, now=instant_of(day), dry_run=dry_run)
         self.stdout.write(run.summary())
-        if run.errors:
+        if run.errors:  # the other items were done; say which failed and exit non-zero for ops and cron
             self.stderr.write("\n".join(run.errors))
+            raise CommandError(f"{len(run.errors)} item(s) failed; see the errors above and the job run in the admin.")
 
     def run_job(self, *, today: datetime.date, now: datetime.datetime, dry_run: bool) -> Run:
         raise NotImplementedError
