@@ -23,9 +23,9 @@ class AccountAdapter(DefaultAccountAdapter):
         return True
 
     def send_mail(self, template_prefix, email, context):
-        from portal.tasks import send_email
+        from portal import mail
 
         message = self.render_mail(template_prefix, email, context)
         html = next((body for body, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), "")
         payload = {"to": list(message.to), "subject": message.subject, "text": message.body, "html": html}
-        transaction.on_commit(lambda: send_email.delay(**payload))
+        transaction.on_commit(lambda: mail.enqueue(**payload))  # survives a broker outage

@@ -136,7 +136,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # One cache for every process: allauth's rate limits must be shared by all web workers.
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "portal.cache.TolerantRedisCache", "LOCATION": REDIS_URL}}  # survives an outage
 else:
     CACHES = {
         "default": {
@@ -167,7 +167,8 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
-ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# Off only for `make soak` (simulated customers spend without a password prompt); on everywhere else.
+ACCOUNT_REAUTHENTICATION_REQUIRED = env_bool("PORTAL_REAUTHENTICATION_REQUIRED", True)
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("PORTAL_REAUTHENTICATION_TIMEOUT", 300)
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
@@ -304,6 +305,8 @@ LOGGING = {
 
 # A banner on every page when the portal runs with demo data and relaxed admin MFA (make run).
 PORTAL_DEMO_BANNER = env_bool("PORTAL_DEMO_BANNER", False)
+# make bench: /bench/ok/, the baseline page ("ok" through the same middleware and session).
+PORTAL_BENCH_URLS = env_bool("PORTAL_BENCH_URLS", False)
 
 # Support desk (art. 7): the working calendar and the response targets live in support/sla.py
 # and can be changed here (SUPPORT_OPENING_TIME, SUPPORT_CLOSING_TIME, SUPPORT_WORKING_WEEKDAYS,

@@ -23,6 +23,11 @@ handler403 = "portal.views.error_403"
 handler404 = "portal.views.error_404"
 handler500 = "portal.views.error_500"
 
+if settings.PORTAL_BENCH_URLS:
+    from portal.bench.views import ok
+
+    urlpatterns += [path("bench/ok/", ok, name="bench_ok")]
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from pathlib import PurePath
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -645,8 +644,10 @@ def _change(
         old_status=old if changed else "", new_status=status if changed else "", created_at=now,
     )  # fmt: skip
     if document is not None:
-        message.document_name = PurePath(document.name).name[:255]
-        message.document.save(message.document_name, document, save=False)
+        from support import attachments
+
+        message.document_name = attachments.display_name(document.name)
+        message.document.save(attachments.stored_name(message.document_name), document, save=False)
     message.save()
     if changed:
         request.status = status

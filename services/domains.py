@@ -9,7 +9,6 @@ registry answered with ``set_status``, ``complete`` and ``reject``.
 import datetime
 import encodings.idna
 import re
-from pathlib import PurePath
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -284,8 +283,8 @@ def answer(
         status = Status.SUBMITTED if request.kind == RequestKind.DNS_HOSTING else Status.PENDING_REGISTRY
     message = _move(request, status, by=by, by_staff=False, body=body, now=now)
     if document:
-        message.document_name = PurePath(document.name).name[:255]
-        message.document.save(message.document_name, document, save=False)
+        message.document_name = attachments.display_name(document.name)
+        message.document.save(attachments.stored_name(message.document_name), document, save=False)
         message.save(update_fields=["document", "document_name"])
     audit.record(
         "domain_request.answered", actor=by, customer=request.customer, obj=request, document=message.document_name

@@ -206,7 +206,8 @@ class RemarkInline(admin.TabularInline):
     verbose_name_plural = _("thread (add a public reply or an internal note below)")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author").prefetch_related("attachments")
+        # "ticket" too: each read-only row of the inline reads its ticket (one query per remark otherwise).
+        return super().get_queryset(request).select_related("author", "ticket").prefetch_related("attachments")
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # existing messages are shown read-only; the extra row stays editable

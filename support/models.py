@@ -1,5 +1,4 @@
 import datetime
-from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
@@ -238,7 +237,10 @@ class Remark(models.Model):
 
 def attachment_path(instance: "Attachment", filename: str) -> str:
     # Outside the static root, under a folder per ticket; served only through the portal's view.
-    return f"tickets/{instance.ticket.number}/{timezone.now():%Y%m%d%H%M%S}-{PurePath(filename).name}"
+    # The stored name is random (the customer's name is kept in original_name, for display only).
+    from support.attachments import stored_name
+
+    return f"tickets/{instance.ticket.number}/{stored_name(filename)}"
 
 
 class Attachment(models.Model):

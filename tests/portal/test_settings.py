@@ -68,7 +68,7 @@ def test_production_uses_postgres_redis_and_smtp_from_the_environment():
         "django.db.backends.postgresql",
         "redis://cache.internal:6379/0",
         "django.core.mail.backends.smtp.EmailBackend",
-        "django.core.cache.backends.redis.RedisCache",
+        "portal.cache.TolerantRedisCache",
     ]
 
 

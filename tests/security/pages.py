@@ -1,0 +1,102 @@
+"""Helpers of the security suite: the customer URLs with an object of Acme, the forms a page shows."""
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from django.db import transaction
+from django.urls import reverse
+
+from tests.portal.test_scoping import OBJECT_URLS, our_url_patterns
+
+
+def customer_urls(objects: dict) -> dict[str, str]:
+    """Every customer URL name -> its path, with Acme's objects for the parameters."""
+    urls = {}
+    for pattern in our_url_patterns():
+        kwargs = OBJECT_URLS[pattern.name](objects) if pattern.name in OBJECT_URLS else {}
+        urls[pattern.name] = reverse(pattern.name, kwargs=kwargs)
+    return urls
+
+
+@contextmanager
+def rolled_back():
+    """Whatever a request writes is undone: every request of a matrix starts from the same data."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+@dataclass
+class Form:
+    action: str
+    # name -> the values the page offers (the options of a select, the value of an input).
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+
+    def initial(self) -> dict[str, str]:
+        return {name: values[0] if values else "" for name, values in self.fields.items() if self.kinds[name] != "file"}
+
+
+class FormParser(HTMLParser):
+    def __init__(self, page_url: str):
+        super().__init__()
+        self.page_url = page_url
+        self.forms: list[Form] = []
+        self.current: Form | None = None
+        self.select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "option":
+            if self.current is not None and self.select and attrs.get("value") is not None:
+                self.current.fields[self.select].append(attrs["value"])
+        elif tag == "form":
+            method = (attrs.get("method") or "get").lower()
+            action = attrs.get("action") or attrs.get("hx-post") or self.page_url
+            self.current = Form(action=action.split("#")[0]) if method == "post" else None
+        elif self.current is None or not attrs.get("name"):
+            return
+        elif tag == "input":
+            kind = (attrs.get("type") or "text").lower()
+            if kind in ("submit", "button", "reset", "image"):
+                if kind == "submit":
+                    self._add(attrs["name"], attrs.get("value") or "", "submit")
+                return
+            if kind in ("checkbox", "radio") and attrs["name"] in self.current.fields:
+                self.current.fields[attrs["name"]].append(attrs.get("value") or "on")
+                return
+            value = attrs.get("value")
+            self._add(attrs["name"], value if value is not None else ("on" if kind == "checkbox" else ""), kind)
+        elif tag == "textarea":
+            self._add(attrs["name"], "", "textarea")
+        elif tag == "select":
+            self.select = attrs["name"]
+            self.current.fields.setdefault(self.select, [])
+            self.current.kinds[self.select] = "select"
+        elif tag == "button" and (attrs.get("type") or "submit") == "submit":
+            self._add(attrs["name"], attrs.get("value") or "", "submit")
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self.current is not None:
+            self.forms.append(self.current)
+            self.current = None
+        elif tag == "select":
+            self.select = None
+
+    def _add(self, name, value, kind):
+        self.current.fields.setdefault(name, []).append(value)
+        self.current.kinds.setdefault(name, kind)
+
+
+def post_forms(html: str, page_url: str) -> list[Form]:
+    """The POST forms of a page (the CSRF token field left out)."""
+    parser = FormParser(page_url)
+    parser.feed(html)
+    for form in parser.forms:
+        form.fields.pop("csrfmiddlewaretoken", None)
+        form.kinds.pop("csrfmiddlewaretoken", None)
+    return [form for form in parser.forms if form.action.startswith("/") and not form.action.startswith("/accounts/")]
