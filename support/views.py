@@ -24,7 +24,8 @@ def _services(request: HttpRequest):
 
 
 def _ticket(request: HttpRequest, number: str) -> Ticket:
-    return get_scoped_or_404(request, Ticket.objects.select_related("reason", "service", "customer"), number=number)
+    tickets_ = Ticket.objects.select_related("reason", "service", "customer", "opened_by")
+    return get_scoped_or_404(request, tickets_, number=number)
 
 
 def _add_form_errors(form, error: ValidationError) -> None:
