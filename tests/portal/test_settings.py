@@ -80,3 +80,9 @@ def test_celery_tasks_ack_late_and_retry_with_backoff():
     assert send_email.acks_late is True
     assert send_email.retry_backoff and send_email.max_retries >= 3
     assert OSError in send_email.autoretry_for
+
+
+def test_migrations_are_checked_on_a_bare_checkout_without_any_variable():
+    result = _manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
