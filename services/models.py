@@ -337,6 +337,27 @@ class CmsUpdate(models.Model):
         return f"{self.service_id} {self.applied_at:%Y-%m-%d}"
 
 
+class TimelineMessage(models.Model):
+    """A step of a request's timeline (domains, certificates): a state change, a question from
+    the registry or CA, or the customer's answer with an optional document."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    by_staff = models.BooleanField(_("from staff"), default=False)
+    body = models.TextField(_("message"), blank=True)
+    old_status = models.CharField(_("before"), max_length=24, blank=True)
+    new_status = models.CharField(_("after"), max_length=24, blank=True)
+    document_name = models.CharField(_("document name"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    CUSTOMER_PATH = "request__customer"
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class DomainRequest(models.Model):
     """Art. 4.2: registering, transferring or trading a domain; the registry decides."""
 
@@ -383,28 +404,16 @@ class DomainRequest(models.Model):
         return reverse("domain_request_detail", args=[self.pk])
 
 
-class DomainRequestMessage(models.Model):
+class DomainRequestMessage(TimelineMessage):
     """The request's timeline: state changes, the registry's questions and the customer's answers."""
 
     request = models.ForeignKey(DomainRequest, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    by_staff = models.BooleanField(_("from staff"), default=False)
-    body = models.TextField(_("message"), blank=True)
-    old_status = models.CharField(_("before"), max_length=24, blank=True)
-    new_status = models.CharField(_("after"), max_length=24, blank=True)
     document = models.FileField(_("document"), upload_to="domain-requests/%Y/%m/", blank=True, max_length=300)
-    document_name = models.CharField(_("document name"), max_length=255, blank=True)
-    created_at = models.DateTimeField(_("when"), default=timezone.now)
-
-    CUSTOMER_PATH = "request__customer"
 
     class Meta:
         verbose_name = _("domain request message")
         verbose_name_plural = _("timeline")
         ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.request_id} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class DnsZone(models.Model):
@@ -546,28 +555,16 @@ class CertificateRequest(models.Model):
         return self.names[0] if self.names else ""
 
 
-class CertificateRequestMessage(models.Model):
+class CertificateRequestMessage(TimelineMessage):
     """The request's timeline: state changes, the CA's questions and the customer's documents."""
 
     request = models.ForeignKey(CertificateRequest, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    by_staff = models.BooleanField(_("from staff"), default=False)
-    body = models.TextField(_("message"), blank=True)
-    old_status = models.CharField(_("before"), max_length=24, blank=True)
-    new_status = models.CharField(_("after"), max_length=24, blank=True)
     document = models.FileField(_("document"), upload_to="certificate-requests/%Y/%m/", blank=True, max_length=300)
-    document_name = models.CharField(_("document name"), max_length=255, blank=True)
-    created_at = models.DateTimeField(_("when"), default=timezone.now)
-
-    CUSTOMER_PATH = "request__customer"
 
     class Meta:
         verbose_name = _("certificate request message")
         verbose_name_plural = _("timeline")
         ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.request_id} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class Certificate(models.Model):
