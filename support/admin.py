@@ -324,6 +324,7 @@ class TicketAdmin(admin.ModelAdmin):
     list_select_related = ["customer", "service__plan", "reason", "assignee"]
     search_fields = ["number", "customer__name", "subject"]
     show_full_result_count = False  # one COUNT fewer on a table of 100,000 tickets
+    list_per_page = 50  # a screenful to triage; 100 rows of twelve columns cost twice the rendering
     actions = ["assign_to_me", "set_standard", "set_express", "mark_awaiting_credits", "charge_pending", "close"]
     form = TicketAdminForm
     fieldsets = [

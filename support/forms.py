@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from services.choices import ServiceChoiceField
 from support import access
 from support.models import InterventionType, Kind, Priority, Status
 
@@ -29,7 +30,7 @@ class ReasonChoiceField(forms.ModelChoiceField):
 
 
 class TicketForm(forms.Form):
-    service = forms.ModelChoiceField(
+    service = ServiceChoiceField(
         label=_("Service"), queryset=None, required=False, empty_label=_("No particular service")
     )
     reason = ReasonChoiceField(label=_("Reason"), queryset=None, empty_label=_("Choose a reason"))
@@ -73,7 +74,7 @@ class TicketFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("All kinds")), *Kind.choices], required=False)
-    service = forms.ModelChoiceField(label=_("Service"), queryset=None, required=False, empty_label=_("All services"))
+    service = ServiceChoiceField(label=_("Service"), queryset=None, required=False, empty_label=_("All services"))
 
     def __init__(self, *args, services, **kwargs):
         super().__init__(*args, **kwargs)
