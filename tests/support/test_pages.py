@@ -179,6 +179,15 @@ def test_the_list_filters_by_status_kind_and_service_and_searches(owner_client, 
     assert fragment.lstrip().startswith('<div id="ticket-table"') and a.number in fragment
 
 
+def test_the_service_filter_offers_only_the_customers_services_named_with_their_kind(
+    owner_client, hosting, other_customer
+):
+    ServiceFactory(customer=other_customer, name="www.globex.example", plan=PlanFactory(kind=Kind.SHARED_HOSTING))
+    page = owner_client.get(reverse("ticket_list"), {"service": hosting.pk}).content.decode()
+    assert f'<option value="{hosting.pk}" selected>www.acme.example (Shared web hosting)</option>' in page
+    assert "www.globex.example" not in page
+
+
 @pytest.mark.django_db
 def test_the_customer_list_uses_as_many_queries_for_2000_tickets_as_for_20(
     owner_client, owner, customer, site_down, django_assert_max_num_queries
@@ -226,6 +235,26 @@ def test_internal_notes_are_never_shown_to_the_customer(owner_client, owner, cus
     tickets.add_staff_reply(ticket=ticket, author=staff_user, body="We are on it")
     body = owner_client.get(ticket.get_absolute_url()).content.decode()
     assert "We are on it" in body and "Customer seems confused" not in body
+
+
+@pytest.mark.django_db
+def test_the_thread_shows_each_remarks_files_but_never_those_of_internal_notes(
+    owner_client, owner, site_down, staff_user
+):
+    def upload(name):
+        return [SimpleUploadedFile(name, b"data", content_type="text/plain")]
+
+    ticket = new_ticket(owner, site_down, files=upload("opening.txt"))
+    tickets.add_staff_reply(ticket=ticket, author=staff_user, body="Note", internal=True, files=upload("secret.txt"))
+    tickets.add_staff_reply(ticket=ticket, author=staff_user, body="Fixed", files=upload("reply.txt"))
+    fragment = owner_client.post(
+        reverse("ticket_remark", args=[ticket.number]), {"body": "Thanks", "files": upload("mine.txt")},
+        headers={"HX-Request": "true"},
+    ).content.decode()  # fmt: skip
+    body = owner_client.get(ticket.get_absolute_url()).content.decode()
+    assert "mine.txt" in fragment and "Thanks" in fragment
+    assert all(name in body for name in ["opening.txt", "reply.txt", "mine.txt"]) and "secret.txt" not in body
+    assert body.index("opening.txt") < body.index("Fixed") < body.index("reply.txt") < body.index("Thanks")
 
 
 @pytest.mark.django_db
