@@ -8,11 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Membership
+from portal import attention
 from portal.scoping import customer_required, scoped, select_customer
 from services.hosting import ending_hostings
 from services.models import Service
-from support.models import Status, Ticket
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,16 +23,15 @@ def home(request: HttpRequest) -> HttpResponse:
 @customer_required("view")
 def dashboard(request: HttpRequest) -> HttpResponse:
     services = scoped(request, Service).select_related("plan")
+    today = timezone.localdate()
     return render(
         request,
         "portal/dashboard.html",
         {
+            "attention": attention.for_customer(lambda model: scoped(request, model), now=timezone.now()),
             "services_by_kind": services.count_by_kind(),
-            "ending_soon": services.ending_within(days=60, today=timezone.localdate())[:10],
-            "hosting_ending": ending_hostings(services, today=timezone.localdate())[:5],  # art. 3.5
-            "members": scoped(request, Membership).count(),
-            "open_tickets": scoped(request, Ticket).open().count(),
-            "waiting_on_us": scoped(request, Ticket).filter(status=Status.WAITING_ON_CUSTOMER)[:5],
+            "ending_soon": services.ending_within(days=60, today=today)[:10],
+            "hosting_ending": ending_hostings(services, today=today)[:5],  # art. 3.5
         },
     )
 
