@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
@@ -186,6 +187,22 @@ class TicketAdminForm(forms.ModelForm):
             )
 
 
+class TicketRowsFormSet(BaseInlineFormSet):
+    """Every row of an inline reads the page's ticket (its ``__str__`` names it; the thread shares its files)."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.instance.ticket = self.instance  # the same ticket: no query, nor join, per row
+        return form
+
+
+def _files_of(ticket: Ticket) -> list[Attachment]:
+    """The ticket's attachments with their remarks, read once for the page (its files and the thread's)."""
+    if not hasattr(ticket, "_admin_files"):
+        ticket._admin_files = list(ticket.attachments.select_related("remark"))
+    return ticket._admin_files
+
+
 class StaffReplyForm(forms.ModelForm):
     class Meta:
         model = Remark
@@ -198,6 +215,7 @@ class RemarkInline(admin.TabularInline):
 
     model = Remark
     form = StaffReplyForm
+    formset = TicketRowsFormSet
     fields = ["written", "author", "visibility", "body", "is_internal", "files"]
     readonly_fields = ["written", "author", "visibility", "files"]
     extra = 1
@@ -206,8 +224,8 @@ class RemarkInline(admin.TabularInline):
     verbose_name_plural = _("thread (add a public reply or an internal note below)")
 
     def get_queryset(self, request):
-        # "ticket" too: each read-only row of the inline reads its ticket (one query per remark otherwise).
-        return super().get_queryset(request).select_related("author", "ticket").prefetch_related("attachments")
+        # Each row's ticket and files come from the page (TicketRowsFormSet, _files_of), not per remark.
+        return super().get_queryset(request).select_related("author")
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # existing messages are shown read-only; the extra row stays editable
@@ -231,7 +249,7 @@ class RemarkInline(admin.TabularInline):
     def files(self, remark: Remark) -> str:
         if remark.pk is None:
             return ""
-        return _attachment_links(remark.attachments.all())
+        return _attachment_links([a for a in _files_of(remark.ticket) if a.remark_id == remark.pk])
 
 
 class TimeEntryForm(forms.ModelForm):
@@ -245,6 +263,7 @@ class TimeEntryInline(admin.TabularInline):
 
     model = TimeEntry
     form = TimeEntryForm
+    formset = TicketRowsFormSet
     fields = ["created_at", "staff", "minutes", "note", "credits", "charge"]
     readonly_fields = ["created_at", "staff", "credits", "charge"]
     extra = 1
@@ -270,6 +289,7 @@ class QuoteInline(admin.TabularInline):
 
     model = Quote
     form = QuoteForm
+    formset = TicketRowsFormSet
     fields = ["proposed_at", "proposed_by", "credits", "description", "status", "decided_at"]
     readonly_fields = ["proposed_at", "proposed_by", "status", "decided_at"]
     extra = 1
@@ -284,6 +304,7 @@ class QuoteInline(admin.TabularInline):
 
 class TicketEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TicketEvent
+    formset = TicketRowsFormSet
     fields = ["created_at", "actor", "field", "old_value", "new_value"]
     readonly_fields = fields
     extra = 0
@@ -349,6 +370,16 @@ class TicketAdmin(admin.ModelAdmin):
         # The same rules as the SLA filter, computed by the database for the highlighting.
         return super().get_queryset(request).annotate(sla_state=deadlines.sla_state(timezone.now()))
 
+    def get_object(self, request, object_id, from_field=None):
+        # The page shows the customer, the service (named with its plan) and who opened the ticket:
+        # read them with the ticket, not one query each.
+        queryset = self.get_queryset(request).select_related("customer", "service__plan", "opened_by")
+        field = self.model._meta.pk if from_field is None else self.model._meta.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (self.model.DoesNotExist, ValidationError, ValueError):
+            return None
+
     def has_add_permission(self, request) -> bool:
         return False  # customers open tickets (tickets.open_ticket gives the number and the deadline)
 
@@ -387,7 +418,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("attachments"))
     def ticket_files(self, ticket: Ticket) -> str:
-        return _attachment_links(ticket.attachments.select_related("remark"), mark_internal=True)
+        return _attachment_links(_files_of(ticket), mark_internal=True)
 
     # Saving: through the ticket functions only
 

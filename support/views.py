@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -131,23 +133,40 @@ def ticket_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "support/ticket_detail.html", _detail_context(request, ticket, RemarkForm()))
 
 
-def _detail_context(request: HttpRequest, ticket: Ticket, form: RemarkForm) -> dict:
-    remarks = ticket.remarks.filter(is_internal=False).select_related("author").prefetch_related("attachments")
-    now = timezone.now()
+def _visible_attachments(ticket: Ticket):
+    """The files the customer may see (not those of staff's internal notes), each knowing its ticket."""
+    return ticket.attachments.filter(Q(remark__isnull=True) | Q(remark__is_internal=False))
+
+
+def _costs_context(ticket: Ticket) -> dict:
+    """What the credits section shows (the page's ``costs`` fragment)."""
     return {
         "ticket": ticket,
-        "remarks": remarks,
-        "ticket_attachments": ticket.attachments.filter(remark__isnull=True),
+        "time_entries": ticket.time_entries.all(),
+        "quotes": ticket.quotes.all(),
+        "credits_spent": -sum(e.credits for e in ticket.ledger_entries.all()),
+        "balance": ledger.balance(ticket.customer),
+    }
+
+
+def _detail_context(request: HttpRequest, ticket: Ticket, form: RemarkForm) -> dict:
+    # One query for the files of the whole thread, however long, rather than a prefetch that runs
+    # only when there are remarks; through ``ticket.attachments`` each file's link needs no query.
+    files_of: dict[int | None, list[Attachment]] = defaultdict(list)
+    for attachment in _visible_attachments(ticket):
+        files_of[attachment.remark_id].append(attachment)
+    remarks = ticket.remarks.filter(is_internal=False).select_related("author")
+    now = timezone.now()
+    return {
+        **_costs_context(ticket),
+        "thread": [(remark, files_of[remark.pk]) for remark in remarks],
+        "ticket_attachments": files_of[None],
         "events": ticket.events.select_related("actor"),
         "form": form,
         "grant": access.grant_for_ticket(ticket, now),
         "state": ticket.response_state(now),
         "can_reopen": ticket.can_reopen(now),
         "price_text": ticket.reason.price_text(ticket.priority),
-        "time_entries": ticket.time_entries.all(),
-        "quotes": ticket.quotes.all(),
-        "credits_spent": -sum(e.credits for e in ticket.ledger_entries.all()),
-        "balance": ledger.balance(ticket.customer),
     }
 
 
@@ -165,7 +184,10 @@ def ticket_remark(request: HttpRequest, number: str) -> HttpResponse:
             _add_form_errors(form, error)
         else:
             if request.htmx:
-                return render(request, "support/ticket_detail.html#remark", {"remark": remark})
+                attachments = _visible_attachments(ticket).filter(remark=remark)
+                return render(
+                    request, "support/ticket_detail.html#remark", {"remark": remark, "attachments": attachments}
+                )
             messages.success(request, _("Your remark was added."))
             return redirect(ticket)
     if request.htmx:
@@ -258,7 +280,7 @@ def _quote(request: HttpRequest, number: str, pk: int) -> Quote:
 def _costs_response(request: HttpRequest, ticket: Ticket) -> HttpResponse:
     if request.htmx:
         ticket.refresh_from_db()
-        return render(request, "support/ticket_detail.html#costs", _detail_context(request, ticket, RemarkForm()))
+        return render(request, "support/ticket_detail.html#costs", _costs_context(ticket))
     return redirect(ticket)
 
 

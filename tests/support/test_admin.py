@@ -489,6 +489,22 @@ def test_attachments_are_served_to_staff_through_the_admin_only(staff_client, ow
     assert client.get(f"/media/{attachment.file.name}").status_code == 404  # no public URL for the files
 
 
+@pytest.mark.django_db
+def test_the_ticket_page_shows_each_messages_files_and_marks_those_of_internal_notes(
+    staff_client, staff_user, owner, site_down
+):
+    def upload(name):
+        return [SimpleUploadedFile(name, b"data", content_type="text/plain")]
+
+    ticket = open_ticket(owner, site_down, at(27, 8), files=upload("opening.txt"))
+    tickets.add_staff_reply(ticket=ticket, author=staff_user, body="Note", internal=True, files=upload("secret.txt"))
+    tickets.add_remark(ticket=ticket, author=owner, body="More", files=upload("more.txt"))
+    body = staff_client.get(reverse("admin:support_ticket_change", args=[ticket.pk])).content.decode()
+    # The ticket's files list all three; each message's row of the thread lists its own.
+    assert (body.count("opening.txt"), body.count("secret.txt"), body.count("more.txt")) == (1, 2, 2)
+    assert body.count(" (internal note)") == 1
+
+
 # The catalogue and the read-only admins
 
 
