@@ -1,15 +1,14 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts import demo
+from portal.management.base import PortalCommand
 
 
-class Command(BaseCommand):
-    help = (
-        "Create the demo customers, people, plans and services; a second run leaves them as they are.\n"
-        "Example: python manage.py load_demo --password 'a-long-password'"
-    )
+class Command(PortalCommand):
+    help = "Create the demo customers, people, plans and services; a second run leaves them as they are."
+    example = "python manage.py load_demo --password 'a-long-password'"
 
     def add_arguments(self, parser):
         parser.add_argument("--password", default=demo.DEFAULT_PASSWORD, help="Password of the demo logins.")

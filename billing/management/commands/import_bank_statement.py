@@ -1,16 +1,17 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from billing.bank_statements import StatementError, import_statement
+from portal.management.base import PortalCommand
 
 
-class Command(BaseCommand):
+class Command(PortalCommand):
     help = (
         "Import an ISO 20022 camt.053 bank statement: match credit transfers to invoices by their "
-        "structured communication and record the payments. Safe to run twice on the same file.\n"
-        "Example: python manage.py import_bank_statement statements/2026-11-27.xml --dry-run"
+        "structured communication and record the payments. Safe to run twice on the same file."
     )
+    example = "python manage.py import_bank_statement statements/2026-11-27.xml --dry-run"
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="Path of the camt.053 XML file.")

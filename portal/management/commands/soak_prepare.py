@@ -1,16 +1,18 @@
 import json
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from portal.management.base import PortalCommand
 from portal.soak.prepare import prepare
 
 
-class Command(BaseCommand):
+class Command(PortalCommand):
     help = "For `make soak` only: create the soak customers and write what the driver needs as JSON."
+    example = "python manage.py soak_prepare --force --customers 50 --output var/soak/customers.json"
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=50)
+        parser.add_argument("--customers", type=int, default=50, help="Soak customers to create or find (50).")
         parser.add_argument("--output", required=True, help="JSON file for the driver.")
         parser.add_argument(
             "--force", action="store_true", help="Run even with DJANGO_DEBUG off (never in production)."

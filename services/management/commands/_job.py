@@ -3,10 +3,11 @@
 import datetime
 from collections.abc import Callable
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.management.base import PortalCommand
 from services.jobs import Run
 
 
@@ -26,7 +27,7 @@ def instant_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
 
 
-class JobCommand(BaseCommand):
+class JobCommand(PortalCommand):
     """Run one job for --date (default: today, Brussels), or only count what it would do (--dry-run)."""
 
     job: Callable[..., Run]

@@ -2,20 +2,21 @@ import sys
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
+from portal.management.base import PortalCommand
 from services import dns
 from services.models import DnsZone
 
 
-class Command(BaseCommand):
+class Command(PortalCommand):
     help = (
         "Add the records of a zone file to a zone hosted on our nameservers. Every record is validated first: "
         "when one is invalid, nothing is imported. SOA and apex NS records are ours and skipped; records already "
-        "in the zone are left as they are.\n"
-        "Example: python manage.py import_zone acme.be acme.be.zone --dry-run"
+        "in the zone are left as they are."
     )
+    example = "python manage.py import_zone acme.be acme.be.zone --dry-run"
 
     def add_arguments(self, parser):
         parser.add_argument("domain", help="The zone, e.g. acme.be.")

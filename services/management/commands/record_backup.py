@@ -1,10 +1,11 @@
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from portal.management.base import PortalCommand
 from services import hosting
 from services.models import Kind, Service
 
@@ -29,11 +30,13 @@ def shared_hosting(pk: int) -> Service:
     return service
 
 
-class Command(BaseCommand):
+class Command(PortalCommand):
     help = (
         "Record a backup the hosting platform took of a shared hosting (the built-in platform backend lists "
-        "what is recorded here; art. 3.1.5). Safe to run twice with the same reference.\n"
-        "Example: python manage.py record_backup --service 12 --reference daily-2026-11-27 "
+        "what is recorded here; art. 3.1.5). Safe to run twice with the same reference."
+    )
+    example = (
+        "python manage.py record_backup --service 12 --reference daily-2026-11-27 "
         "--taken-at 2026-11-27T03:00+01:00 --size-mb 850"
     )
 

@@ -1,17 +1,18 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
+from portal.management.base import PortalCommand
 from services import hosting
 from services.management.commands.record_backup import parse_instant, shared_hosting
 
 
-class Command(BaseCommand):
+class Command(PortalCommand):
     help = (
         "Record the disk and traffic of a shared hosting as the hosting platform measured them (the built-in "
-        "platform backend shows what is recorded here on the hosting page).\n"
-        "Example: python manage.py record_hosting_usage --service 12 --disk-mb 5120 --traffic-mb 20480"
+        "platform backend shows what is recorded here on the hosting page)."
     )
+    example = "python manage.py record_hosting_usage --service 12 --disk-mb 5120 --traffic-mb 20480"
 
     def add_arguments(self, parser):
         parser.add_argument("--service", type=int, required=True, help="The id of the shared hosting service.")

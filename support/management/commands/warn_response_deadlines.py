@@ -1,9 +1,10 @@
 import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.management.base import PortalCommand
 from support import deadlines
 
 
@@ -18,12 +19,12 @@ def parse_instant(value: str) -> datetime.datetime:
     return timezone.make_aware(instant) if timezone.is_naive(instant) else instant
 
 
-class Command(BaseCommand):
+class Command(PortalCommand):
     help = (
         "Warn staff by e-mail when an unanswered ticket has less than one working hour left before its response "
-        "deadline, and when the deadline has passed: once per ticket and deadline, also when run twice.\n"
-        "Example: python manage.py warn_response_deadlines --dry-run --now 2026-11-27T16:30"
+        "deadline, and when the deadline has passed: once per ticket and deadline, also when run twice."
     )
+    example = "python manage.py warn_response_deadlines --dry-run --now 2026-11-27T16:30"
 
     def add_arguments(self, parser):
         parser.add_argument(
