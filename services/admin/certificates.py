@@ -17,7 +17,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portal.admin_site import CustomerFilter, ReadOnlyAdminMixin, ReadOnlyInline, linked_customer
 from services import certificates
+from services.admin.timeline import TimelineInline
 from services.models import Certificate, CertificateRequest, CertificateRequestMessage
 
 Status = CertificateRequest.Status
@@ -66,67 +68,36 @@ class RevocationForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason given by the CA"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class MessageInline(admin.TabularInline):
+class CertificateTimelineInline(TimelineInline):
     model = CertificateRequestMessage
-    fields = ["created_at", "author", "by_staff", "change", "body", "file"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name_plural = gettext_lazy("timeline")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
-
-    @admin.display(description=gettext_lazy("status"))
-    def change(self, message: CertificateRequestMessage) -> str:
-        labels = dict(Status.choices)
-        if not message.new_status:
-            return ""
-        old = labels.get(message.old_status, "")
-        return f"{old} → {labels.get(message.new_status, '')}" if old else str(labels.get(message.new_status, ""))
-
-    @admin.display(description=gettext_lazy("document"))
-    def file(self, message: CertificateRequestMessage) -> str:
-        if not message.document:
-            return ""
-        url = reverse("admin:services_certificaterequest_document", args=[message.request_id, message.pk])
-        return format_html('<a href="{}">{}</a>', url, message.document_name or _("Document"))
+    statuses = Status
+    document_url_name = "admin:services_certificaterequest_document"
 
 
-class CertificateInline(admin.TabularInline):
+class CertificateInline(ReadOnlyInline):
     model = Certificate
     fields = ["serial_number", "names", "not_before", "not_after", "uploaded_by", "revoked_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
 
 
 @admin.register(CertificateRequest)
 class CertificateRequestAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "customer", "status", "key_source", "created_at", "expires"]
-    list_filter = ["status", "key_source", "plan"]
+    customer_link = linked_customer()
+    list_display = ["__str__", "customer_link", "status", "key_source", "created_at", "expires"]
+    list_filter = [CustomerFilter, "status", "key_source", "plan"]
     list_select_related = ["customer"]
     search_fields = ["names", "customer__name"]
     date_hierarchy = "created_at"
     fields = [
-        "customer", "names_list", "status", "staff_actions", "plan", "key_source", "key_downloaded_at",
+        "customer_link", "names_list", "status", "staff_actions", "plan", "key_source", "key_downloaded_at",
         "replaces", "service", "requested_by", "created_at", "csr_pem",
     ]  # fmt: skip
     readonly_fields = fields
-    inlines = [CertificateInline, MessageInline]
+    inlines = [CertificateInline, CertificateTimelineInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(expires_at=Max("certificates__not_after"))
@@ -274,24 +245,15 @@ class CertificateRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Issued certificates, read-only: they change only through the request's actions."""
 
-    list_display = ["__str__", "customer", "serial_number", "not_after", "revoked_at"]
-    list_filter = ["key_type", ("revoked_at", admin.EmptyFieldListFilter)]
+    customer_link = linked_customer("request__customer")
+    list_display = ["__str__", "customer_link", "serial_number", "not_after", "revoked_at"]
+    list_filter = [CustomerFilter, "key_type", ("revoked_at", admin.EmptyFieldListFilter)]
     list_select_related = ["request__customer"]
     search_fields = ["names", "serial_number", "subject", "request__customer__name"]
     date_hierarchy = "not_after"
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description=gettext_lazy("customer"), ordering="request__customer__name")
-    def customer(self, obj: Certificate):
-        return obj.request.customer
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("request__customer", "uploaded_by")

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin_site import CustomerFilter, ReadOnlyAdminMixin, linked_customer
 from services import dns
 from services.models import DnsRecord, DnsZone, ZoneChange
 from support import charges
@@ -88,9 +89,10 @@ class StaffRecordForm(forms.ModelForm):
 @admin.register(DnsRecord)
 class DnsRecordAdmin(admin.ModelAdmin):
     form = StaffRecordForm
-    list_display = ["name", "type", "ttl", "value", "zone"]
-    list_filter = ["type"]
-    list_select_related = ["zone"]
+    customer_link = linked_customer("zone__service__customer")
+    list_display = ["name", "type", "ttl", "value", "zone", "customer_link"]
+    list_filter = [CustomerFilter, "type"]
+    list_select_related = ["zone__service__customer"]
     search_fields = ["zone__name", "name", "value"]
     autocomplete_fields = ["zone"]
     fieldsets = [
@@ -135,28 +137,18 @@ class DnsRecordAdmin(admin.ModelAdmin):
         return super().response_change(request, obj)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(DnsZone)
-class DnsZoneAdmin(ReadOnlyAdmin):
-    list_display = ["name", "service", "customer", "serial", "updated_at"]
+class DnsZoneAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    customer_link = linked_customer("service__customer")
+    list_display = ["name", "service", "customer_link", "serial", "updated_at"]
+    list_filter = [CustomerFilter]
     list_select_related = ["service__customer", "service__plan"]
     search_fields = ["name", "service__customer__name"]
-    fields = ["name", "service", "customer", "serial", "default_ttl", "updated_at", "links", "zone_file"]
+    fields = ["name", "service", "customer_link", "serial", "default_ttl", "updated_at", "links", "zone_file"]
     readonly_fields = fields
 
-    @admin.display(description=_("customer"))
-    def customer(self, zone: DnsZone) -> str:
-        return str(zone.service.customer)
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("service__customer", "service__plan")
 
     @admin.display(description=_("records and history"))
     def links(self, zone: DnsZone) -> str:
@@ -174,9 +166,9 @@ class DnsZoneAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ZoneChange)
-class ZoneChangeAdmin(ReadOnlyAdmin):
+class ZoneChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "zone", "action", "old_value", "new_value", "actor", "ticket", "serial"]
-    list_filter = ["action", ("ticket", admin.EmptyFieldListFilter)]
+    list_filter = [CustomerFilter, "action", ("ticket", admin.EmptyFieldListFilter)]
     list_select_related = ["zone", "actor", "ticket"]
     search_fields = ["zone__name", "ticket__number", "old_value", "new_value"]
     date_hierarchy = "created_at"

@@ -17,10 +17,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin_site import CustomerFilter, apply_each, linked_customer
 from services import domains
+from services.admin.timeline import TimelineInline
 from services.models import DomainRequest, DomainRequestMessage
 
 Status = DomainRequest.Status
@@ -81,66 +83,31 @@ class MessageForm(forms.Form):
     message = forms.CharField(label=_("message to the customer"), widget=forms.Textarea(attrs={"rows": 5, "cols": 70}))
 
 
-class TimelineInline(admin.TabularInline):
-    """The request's timeline, read-only: written by the functions of ``services.domains``."""
-
+class DomainTimelineInline(TimelineInline):
     model = DomainRequestMessage
-    fields = ["created_at", "who", "status_change", "body", "document_link"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description=_("by"))
-    def who(self, entry: DomainRequestMessage) -> str:
-        name = entry.author.email if entry.author else gettext("the portal")
-        return f"{name} ({gettext('staff')})" if entry.by_staff and entry.author else name
-
-    @admin.display(description=_("status"))
-    def status_change(self, entry: DomainRequestMessage) -> str:
-        labels = dict(Status.choices)
-        if not entry.new_status:
-            return "—"
-        new = labels.get(entry.new_status, entry.new_status)
-        return f"{labels.get(entry.old_status, entry.old_status)} → {new}" if entry.old_status else str(new)
-
-    @admin.display(description=_("document"))
-    def document_link(self, entry: DomainRequestMessage) -> str:
-        if not entry.document:
-            return "—"
-        url = reverse("admin:services_domainrequest_document", args=[entry.request_id, entry.pk])
-        return format_html('<a href="{}">{}</a>', url, entry.document_name or gettext("document"))
+    statuses = Status
+    document_url_name = "admin:services_domainrequest_document"
 
 
 @admin.register(DomainRequest)
 class DomainRequestAdmin(admin.ModelAdmin):
-    list_display = ["domain", "shown_as", "customer", "kind", "status", "years", "created_at", "updated_at"]
-    list_filter = ["status", "kind"]
+    customer_link = linked_customer()
+    list_display = ["domain", "shown_as", "customer_link", "kind", "status", "years", "created_at", "updated_at"]
+    list_filter = [CustomerFilter, "status", "kind"]
     list_select_related = ["customer"]
     search_fields = ["domain", "customer__name"]
     date_hierarchy = "created_at"
     actions = ["mark_pending", "ask_information", "complete_requests", "reject_requests"]
     form = DomainRequestAdminForm
-    inlines = [TimelineInline]
+    inlines = [DomainTimelineInline]
     readonly_fields = [
-        "domain", "shown_as", "customer", "kind", "status", "years", "plan", "requested_by", "created_at",
+        "domain", "shown_as", "customer_link", "kind", "status", "years", "plan", "requested_by", "created_at",
         "updated_at", "service_link", "nameservers_to_file", "new_owner", "auth_code",
     ]  # fmt: skip
 
     def get_fieldsets(self, request, obj=None):
         facts = [
-            "domain", "shown_as", "customer", "kind", "status", "years", "plan", "requested_by", "created_at",
+            "domain", "shown_as", "customer_link", "kind", "status", "years", "plan", "requested_by", "created_at",
             "updated_at", "service_link",
         ]  # fmt: skip
         fieldsets = [
@@ -258,19 +225,10 @@ class DomainRequestAdmin(admin.ModelAdmin):
     # Actions: each request goes through its function, so each change is in its timeline
 
     def _apply(self, request: HttpRequest, queryset, change: Callable[[DomainRequest], object]) -> None:
-        done, refused = 0, []
-        for domain_request in queryset:
-            try:
-                change(domain_request)
-            except ValidationError as error:
-                refused.append(f"{domain_request.domain}: {' '.join(error.messages)}")
-            else:
-                done += 1
-        self.message_user(
-            request, ngettext("%(count)d request changed.", "%(count)d requests changed.", done) % {"count": done}
-        )
-        for message in refused:
-            self.message_user(request, message, messages.ERROR)
+        apply_each(
+            self, request, queryset, change, name=lambda domain_request: domain_request.domain,
+            done_message=ngettext_lazy("%(count)d request changed.", "%(count)d requests changed.", "count"),
+        )  # fmt: skip
 
     def _with_message(self, request: HttpRequest, queryset, *, action: str, title: str, change) -> HttpResponse | None:
         """An intermediate page asking for the message the customer reads, then the change per request."""
@@ -281,7 +239,7 @@ class DomainRequestAdmin(admin.ModelAdmin):
             return None
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": title, "form": form,
-            "requests": queryset, "action": action, "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "objects": queryset, "action": action, "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }  # fmt: skip
         return TemplateResponse(request, "services/domain_admin_message.html", context)
 

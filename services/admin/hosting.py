@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin_site import CustomerFilter, linked_customer
 from services import hosting
 from services.models import Backup, CmsUpdate, HostingUsage, Kind, Service
 
@@ -23,6 +24,10 @@ def _adopt(obj, created) -> None:
 
 class RecordOnlyAdmin(admin.ModelAdmin):
     """Rows are added (through the hosting functions) and read, never edited."""
+
+    customer_link = linked_customer("service__customer")
+    list_filter = [CustomerFilter]
+    autocomplete_fields = ["service"]  # the suggestions follow service_queryset (NarrowedAutocompleteJsonView)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
@@ -42,16 +47,12 @@ class RecordOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(HostingUsage)
 class HostingUsageAdmin(RecordOnlyAdmin):
-    list_display = ["service", "customer", "measured_at", "disk_mb", "traffic_mb", "recorded_by"]
+    list_display = ["service", "customer_link", "measured_at", "disk_mb", "traffic_mb", "recorded_by"]
     list_select_related = ["service__plan", "service__customer", "recorded_by"]
     search_fields = ["service__name", "service__customer__name"]
     date_hierarchy = "measured_at"
     fields = ["service", "measured_at", "disk_mb", "traffic_mb", "recorded_by"]
     readonly_fields = ["recorded_by"]
-
-    @admin.display(description=_("customer"), ordering="service__customer__name")
-    def customer(self, usage: HostingUsage) -> str:
-        return usage.service.customer.name
 
     def save_model(self, request, obj: HostingUsage, form, change: bool) -> None:
         if change:
@@ -67,15 +68,11 @@ class HostingUsageAdmin(RecordOnlyAdmin):
 class BackupAdmin(RecordOnlyAdmin):
     """Delete a backup here when the platform no longer keeps it."""
 
-    list_display = ["reference", "service", "customer", "taken_at", "size_mb"]
+    list_display = ["reference", "service", "customer_link", "taken_at", "size_mb"]
     list_select_related = ["service__plan", "service__customer"]
     search_fields = ["reference", "service__name", "service__customer__name"]
     date_hierarchy = "taken_at"
     fields = ["service", "reference", "taken_at", "size_mb"]
-
-    @admin.display(description=_("customer"), ordering="service__customer__name")
-    def customer(self, backup: Backup) -> str:
-        return backup.service.customer.name
 
     def save_model(self, request, obj: Backup, form, change: bool) -> None:
         if change:
@@ -93,7 +90,7 @@ class CmsUpdateAdmin(RecordOnlyAdmin):
 
     list_display = [
         "service",
-        "customer",
+        "customer_link",
         "applied_at",
         "status",
         "recorded_by",
@@ -101,7 +98,7 @@ class CmsUpdateAdmin(RecordOnlyAdmin):
         "answered_at",
         "ticket",
     ]
-    list_filter = ["status"]
+    list_filter = [CustomerFilter, "status"]
     list_select_related = ["service__plan", "service__customer", "recorded_by", "answered_by", "problem_ticket"]
     search_fields = ["service__name", "service__customer__name", "description"]
     date_hierarchy = "applied_at"
@@ -116,10 +113,6 @@ class CmsUpdateAdmin(RecordOnlyAdmin):
 
     def service_queryset(self):
         return self._services(Kind.MANAGED_CMS, [Service.Status.ACTIVE, Service.Status.SUSPENDED])
-
-    @admin.display(description=_("customer"), ordering="service__customer__name")
-    def customer(self, update: CmsUpdate) -> str:
-        return update.service.customer.name
 
     @admin.display(description=_("problem ticket"))
     def ticket(self, update: CmsUpdate) -> str:

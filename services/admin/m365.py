@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.admin_site import CustomerFilter, linked_customer
 from services import m365
 from services.models import Kind, LicenceChange, OrderIntegration, Plan, PriceChange
 
@@ -42,12 +43,13 @@ class FulfilmentFilter(admin.SimpleListFilter):
 class LicenceChangeAdmin(admin.ModelAdmin):
     """The work to do at Microsoft, pending first; a change is history, so it is never edited."""
 
+    customer_link = linked_customer("service__customer")
     list_display = [
-        "created_at", "customer", "service", "delta_display", "quantity_after", "by", "fulfilment", "fulfilled_by",
+        "created_at", "customer_link", "service", "delta_display", "quantity_after", "by", "fulfilment", "fulfilled_by",
         "fulfilled_at",
     ]  # fmt: skip
-    list_filter = [FulfilmentFilter]
-    list_select_related = ["service__customer", "by", "fulfilled_by"]
+    list_filter = [CustomerFilter, FulfilmentFilter]
+    list_select_related = ["service__customer", "service__plan", "by", "fulfilled_by"]
     search_fields = ["service__name", "service__customer__name"]
     actions = ["done_at_microsoft"]
     readonly_fields = [
@@ -61,10 +63,6 @@ class LicenceChangeAdmin(admin.ModelAdmin):
             output_field=IntegerField(),
         )  # fmt: skip
         return [pending_first.asc(), "created_at", "pk"]
-
-    @admin.display(description=_("customer"), ordering="service__customer__name")
-    def customer(self, change: LicenceChange):
-        return change.service.customer
 
     @admin.display(description=_("change"), ordering="delta")
     def delta_display(self, change: LicenceChange) -> str:
@@ -120,7 +118,7 @@ class PriceChangeAdmin(admin.ModelAdmin):
 
     form = PriceChangeForm
     list_display = ["plan", "price", "effective_on", "created_by", "created_at", "announced_at"]
-    list_filter = ["plan"]
+    list_filter = ["plan", ("announced_at", admin.EmptyFieldListFilter)]
     list_select_related = ["plan", "created_by"]
     date_hierarchy = "effective_on"
     actions = ["announce"]
@@ -187,14 +185,12 @@ class OrderIntegrationAdmin(admin.ModelAdmin):
     """Art. 6.1.4: integration services agreed with the customer when ordering a pack."""
 
     form = OrderIntegrationForm
-    list_display = ["order", "customer", "short_scope", "price"]
+    customer_link = linked_customer("order__customer")
+    list_display = ["order", "customer_link", "short_scope", "price"]
+    list_filter = [CustomerFilter]
     list_select_related = ["order__customer"]
     search_fields = ["order__customer__name", "scope"]
     raw_id_fields = ["order"]
-
-    @admin.display(description=_("customer"), ordering="order__customer__name")
-    def customer(self, integration: OrderIntegration):
-        return integration.order.customer
 
     @admin.display(description=_("agreed scope"))
     def short_scope(self, integration: OrderIntegration) -> str:

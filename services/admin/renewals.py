@@ -16,6 +16,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Invoice, InvoiceLine
+from portal.admin_site import CustomerFilter, linked_customer
 from services import notices, renewals
 from services.admin.services import ServiceAdmin
 from services.models import CertificateNotice, Service, ServiceNotice
@@ -109,22 +110,20 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ServiceNotice)
 class ServiceNoticeAdmin(ReadOnlyAdmin):
-    list_display = ["service", "customer", "kind", "period_end", "sent_at"]
-    list_filter = ["kind"]
+    customer_link = linked_customer("service__customer")
+    list_display = ["service", "customer_link", "kind", "period_end", "sent_at"]
+    list_filter = [CustomerFilter, "kind"]
     list_select_related = ["service__customer", "service__plan"]
     search_fields = ["service__name", "service__customer__name"]
     date_hierarchy = "sent_at"
-
-    @admin.display(description=_("customer"), ordering="service__customer__name")
-    def customer(self, notice: ServiceNotice) -> str:
-        return notice.service.customer.name
 
 
 if not admin.site.is_registered(CertificateNotice):
 
     @admin.register(CertificateNotice)
     class CertificateNoticeAdmin(ReadOnlyAdmin):
-        list_display = ["certificate", "days_before", "sent_at"]
+        customer_link = linked_customer("certificate__request__customer")
+        list_display = ["certificate", "customer_link", "days_before", "sent_at"]
         list_filter = ["days_before"]
-        list_select_related = ["certificate"]
+        list_select_related = ["certificate__request__customer"]
         date_hierarchy = "sent_at"

@@ -14,29 +14,34 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext, ngettext
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin_site import (
+    CustomerFilter,
+    ReadOnlyInline,
+    apply_each,
+    changelist_of_customer,
+    customer_links,
+    linked_customer,
+)
 from services import lifecycle, m365, orders
 from services.models import Order, OrderIntegration, OrderLine, Plan, Service, ServiceEvent
+from support.models import Ticket
 
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "price", "period_months", "requires_kind", "is_active"]
-    list_filter = ["kind", "is_active"]
+    list_display = ["name", "kind", "price", "period_months", "requires_kind", "is_active", "services"]
+    list_filter = ["kind", "is_active", "requires_kind"]
     search_fields = ["name"]
 
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.display(description=_("services"))
+    def services(self, plan: Plan) -> str:
+        url = reverse("admin:services_service_changelist") + f"?plan__id__exact={plan.pk}"
+        return format_html('<a href="{}">{}</a>', url, gettext("Services"))
 
 
 class AddonInline(ReadOnlyInline):
@@ -45,6 +50,9 @@ class AddonInline(ReadOnlyInline):
     fields = ["name", "plan", "status", "current_period_end"]
     readonly_fields = fields
     show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("plan")
 
 
 class ServiceEventInline(ReadOnlyInline):
@@ -76,14 +84,29 @@ class ServiceAdminForm(forms.ModelForm):
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
     form = ServiceAdminForm
-    list_display = ["name", "customer", "plan", "status", "started_on", "current_period_end", "auto_renew"]
-    list_filter = ["status", "plan__kind", "auto_renew"]
+    customer_link = linked_customer()
+    list_display = ["name", "customer_link", "plan", "status", "started_on", "current_period_end", "auto_renew"]
+    list_filter = [CustomerFilter, "status", "plan__kind", "auto_renew"]
     list_select_related = ["customer", "plan"]
     search_fields = ["name", "customer__name"]
-    autocomplete_fields = ["customer", "parent"]
+    autocomplete_fields = ["customer", "plan", "parent"]
+    readonly_fields = ["related"]
     date_hierarchy = "current_period_end"
     inlines = [AddonInline, ServiceEventInline]
     actions = ["suspend", "reactivate", "end"]
+
+    def get_queryset(self, request):
+        # The page names the customer and, in the autocomplete boxes, each service with its plan's kind.
+        return super().get_queryset(request).select_related("plan", "customer")
+
+    @admin.display(description=_("related"))
+    def related(self, service: Service) -> str:
+        if service.pk is None:
+            return "—"
+        tickets = changelist_of_customer(Ticket, service.customer_id) + f"&service__id__exact={service.pk}"
+        return format_html(
+            '{} · <a href="{}">{}</a>', customer_links(service.customer), tickets, gettext("Tickets about this service")
+        )
 
     def save_model(self, request, obj: Service, form, change: bool) -> None:
         if not change:
@@ -106,18 +129,12 @@ class ServiceAdmin(admin.ModelAdmin):
                 lifecycle.record_period(service=obj, start=start, end=end, by=request.user)
 
     def _apply(self, request: HttpRequest, queryset, status: str) -> None:
-        done, refused = 0, []
-        for service in queryset.exclude(status=status):
-            try:
-                lifecycle.set_status(service=service, status=status, by=request.user)
-            except ValidationError as error:
-                refused.append(f"{service.name}: {' '.join(error.messages)}")
-            else:
-                done += 1
-        message = ngettext("%(count)d service changed.", "%(count)d services changed.", done)
-        self.message_user(request, message % {"count": done})
-        for text in refused:
-            self.message_user(request, text, messages.ERROR)
+        apply_each(
+            self, request, queryset.exclude(status=status).select_related("plan"),
+            lambda service: lifecycle.set_status(service=service, status=status, by=request.user),
+            done_message=ngettext_lazy("%(count)d service changed.", "%(count)d services changed.", "count"),
+            name=lambda service: service.name,
+        )  # fmt: skip
 
     @admin.action(description=_("Suspend (the add-ons of a shared hosting end with it)"))
     def suspend(self, request: HttpRequest, queryset) -> None:
@@ -198,14 +215,15 @@ class OrderIntegrationInline(admin.TabularInline):
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     form = OrderDecisionForm
-    list_display = ["number", "customer", "created_at", "status", "products", "invoice"]
-    list_filter = ["status", "created_at"]
+    customer_link = linked_customer()
+    list_display = ["number", "customer_link", "created_at", "status", "products", "invoice"]
+    list_filter = [CustomerFilter, "status", "created_at"]
     list_select_related = ["customer", "invoice"]
     search_fields = ["customer__name", "lines__name"]
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, OrderIntegrationInline]
     actions = ["accept", "refuse"]
-    readonly_fields = ["customer", "placed_by", "status", "created_at", "decided_by", "decided_at", "invoice"]
+    readonly_fields = ["customer_link", "placed_by", "status", "created_at", "decided_by", "decided_at", "invoice"]
 
     def save_formset(self, request, form, formset, change: bool) -> None:
         if formset.model is not OrderIntegration:
@@ -257,22 +275,15 @@ class OrderAdmin(admin.ModelAdmin):
         except ValidationError as error:  # changed meanwhile (the customer cancelled, a hosting ended)
             self.message_user(request, " ".join(error.messages), messages.ERROR)
 
-    def _apply(self, request: HttpRequest, queryset, decide: Callable[[Order], object]) -> int:
-        done = 0
-        for order in queryset:
-            try:
-                decide(order)
-            except ValidationError as error:
-                self.message_user(request, f"#{order.pk}: {' '.join(error.messages)}", messages.ERROR)
-            else:
-                done += 1
-        return done
+    def _apply(self, request: HttpRequest, queryset, decide: Callable[[Order], object], done_message) -> int:
+        return apply_each(self, request, queryset, decide, done_message=done_message, name=lambda o: f"#{o.pk}")
 
     @admin.action(description=_("Accept: create the services and issue the first invoices"))
     def accept(self, request: HttpRequest, queryset) -> None:
-        done = self._apply(request, queryset, lambda order: orders.accept_order(order=order, by=request.user))
-        message = ngettext("%(count)d order accepted.", "%(count)d orders accepted.", done)
-        self.message_user(request, message % {"count": done})
+        self._apply(
+            request, queryset, lambda order: orders.accept_order(order=order, by=request.user),
+            ngettext_lazy("%(count)d order accepted.", "%(count)d orders accepted.", "count"),
+        )  # fmt: skip
 
     @admin.action(description=_("Refuse, with a reason…"))
     def refuse(self, request: HttpRequest, queryset):
@@ -284,17 +295,17 @@ class OrderAdmin(admin.ModelAdmin):
         form = RefusalForm(request.POST if "refusal_reason" in request.POST else None)
         if form.is_valid():
             reason = form.cleaned_data["refusal_reason"]
-            done = self._apply(
-                request, submitted, lambda order: orders.refuse_order(order=order, by=request.user, reason=reason)
-            )
-            message = ngettext("%(count)d order refused.", "%(count)d orders refused.", done)
-            self.message_user(request, message % {"count": done})
+            self._apply(
+                request, submitted, lambda order: orders.refuse_order(order=order, by=request.user, reason=reason),
+                ngettext_lazy("%(count)d order refused.", "%(count)d orders refused.", "count"),
+            )  # fmt: skip
             return None
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Refuse orders"),
             "opts": self.model._meta,
-            "orders": submitted,
+            "objects": submitted,
+            "action": "refuse",
             "form": form,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }

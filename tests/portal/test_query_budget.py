@@ -208,6 +208,8 @@ def _admin_pages(objects_by_model) -> dict[str, str]:
         obj = objects_by_model(model)
         if obj is not None:
             pages[f"{info} change"] = reverse("admin:{}_{}_change".format(*info), args=[obj.pk])
+    # The customer overview: members, services, tickets, invoices, ledger, requests and audit at a glance.
+    pages["customer overview"] = reverse("admin:accounts_customer_overview", args=[objects_by_model(Customer).pk])
     return pages
 
 
