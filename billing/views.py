@@ -73,7 +73,7 @@ def buy_credits(request: HttpRequest) -> HttpResponse:
 @sensitive
 def buy_credits_post(request: HttpRequest) -> HttpResponse:
     pack_id = request.POST.get("pack", "")
-    pack = get_object_or_404(CreditPack, pk=pack_id if pack_id.isdigit() else 0, is_active=True)
+    pack = get_object_or_404(CreditPack, pk=pack_id if pack_id.isdecimal() else 0, is_active=True)
     try:
         invoice = invoices.buy_credit_pack(customer=request.customer, pack=pack, by=request.user)
     except (ValueError, ValidationError) as error:

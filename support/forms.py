@@ -51,13 +51,13 @@ class TicketForm(forms.Form):
 
     def selected_service(self):
         value = self._value("service")
-        return self.fields["service"].queryset.filter(pk=value).first() if str(value).isdigit() else None
+        return self.fields["service"].queryset.filter(pk=value).first() if str(value).isdecimal() else None
 
 
 def reasons_for(service_id, services):
     """The reasons offered for the chosen service (all offered reasons without one)."""
     reasons = InterventionType.objects.active()
-    service = services.filter(pk=service_id).select_related("plan").first() if str(service_id).isdigit() else None
+    service = services.filter(pk=service_id).select_related("plan").first() if str(service_id).isdecimal() else None
     if service is not None:
         reasons = reasons.for_service_kind(service.plan.kind)
     return reasons

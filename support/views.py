@@ -66,7 +66,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 def _preview(form: TicketForm) -> dict:
     """The price and the deadline the ticket would get if sent now."""
     reason_id, priority = form.data.get("reason", ""), form.data.get("priority") or Priority.STANDARD
-    reason = form.fields["reason"].queryset.filter(pk=reason_id).first() if str(reason_id).isdigit() else None
+    reason = form.fields["reason"].queryset.filter(pk=reason_id).first() if str(reason_id).isdecimal() else None
     if reason is None or priority not in Priority.values:
         return {}
     return {

@@ -1,4 +1,5 @@
-"""Soak customers: each with an owner who signs in, credits, an open ticket, a DNS zone and an M365 pack."""
+"""Soak customers: each with an owner who signs in, credits, an open ticket, a DNS zone, an M365 pack and a
+ticket with quotes to accept (the spending the driver races)."""
 
 import datetime
 
@@ -13,7 +14,13 @@ from portal.soak.driver import PASSWORD
 from services import dns, m365
 from services.models import Kind, Plan, Service
 from support import tickets
-from support.models import InterventionType
+from support.models import InterventionType, Quote
+
+GRANTED = 100
+# The credits of the quotes a customer accepts, three at a time, in this order: the first three cost 120
+# of the 100 granted, so however their accepts interleave exactly one must be refused; the smaller ones
+# after it race for the 15 to 25 credits left.
+QUOTE_CREDITS = [45, 40, 35, 10, 8, 6, 5, 4, 3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
 
 
 @transaction.atomic
@@ -25,6 +32,7 @@ def prepare(*, customers: int, password: str = PASSWORD) -> list[dict]:
     domain_plan = Plan.objects.filter(kind=Kind.DOMAIN).order_by("pk").first()
     m365_plan = Plan.objects.filter(kind=Kind.M365_PACK).order_by("pk").first()
     reason = InterventionType.objects.get(code="hosting-information")
+    on_quote = InterventionType.objects.get(code="hosting-external-migration")
     result = []
     for number in range(1, customers + 1):
         email = f"soak{number:04d}@soak.example"
@@ -33,10 +41,20 @@ def prepare(*, customers: int, password: str = PASSWORD) -> list[dict]:
             user = User.objects.create_user(email, password, full_name=f"Soak owner {number}")
             EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
             Membership.objects.create(user=user, customer=customer, role=Role.OWNER)
-            ledger.grant(customer, 100, reason="Soak test credits", by=staff)
+            ledger.grant(customer, GRANTED, reason="Soak test credits", by=staff)
             tickets.open_ticket(
                 customer=customer, opened_by=user, reason=reason, priority="standard",
                 subject=f"Soak ticket {number}", description="Opened by the soak test.", now=now,
+            )  # fmt: skip
+            quoted = tickets.open_ticket(
+                customer=customer, opened_by=user, reason=on_quote, priority="standard",
+                subject=f"Soak quotes {number}", description="Work the soak test accepts quotes for.", now=now,
+            )  # fmt: skip
+            # Created in bulk rather than with charges.propose_quote: one e-mail per quote would only be noise.
+            Quote.objects.bulk_create(
+                Quote(ticket=quoted, credits=credits, description=f"Soak work {position}", proposed_by=staff,
+                      proposed_at=now)
+                for position, credits in enumerate(QUOTE_CREDITS, start=1)
             )  # fmt: skip
             domain = Service.objects.create(
                 customer=customer, plan=domain_plan, name=f"soak{number:04d}.be", status=Service.Status.ACTIVE,
@@ -49,6 +67,7 @@ def prepare(*, customers: int, password: str = PASSWORD) -> list[dict]:
             )  # fmt: skip
             m365.mark_done(change=m365.start_licences(service=pack, by=staff, now=now), by=staff)
         user = Membership.objects.get(customer=customer, role=Role.OWNER).user
+        quoted = customer.tickets.get(subject=f"Soak quotes {number}")
         result.append(
             {
                 "customer": customer.pk,
@@ -56,6 +75,8 @@ def prepare(*, customers: int, password: str = PASSWORD) -> list[dict]:
                 "ticket": customer.tickets.order_by("pk").first().number,
                 "domain": Service.objects.get(customer=customer, plan__kind=Kind.DOMAIN).pk,
                 "pack": Service.objects.get(customer=customer, plan__kind=Kind.M365_PACK).pk,
+                "quote_ticket": quoted.number,
+                "quotes": [[quote.pk, quote.credits] for quote in quoted.quotes.order_by("pk")],
             }
         )
     return result

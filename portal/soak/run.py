@@ -1,12 +1,12 @@
-"""`make soak`: a dedicated PostgreSQL database and Redis, gunicorn (2 workers) and a Celery worker on
+"""`make soak`: a dedicated PostgreSQL database and Redis, gunicorn (4 sync workers) and a Celery worker on
 127.0.0.1, N simulated customers for SOAK_SECONDS, then the faults while they keep working: Redis stopped,
 the worker killed mid-queue, PostgreSQL connections terminated. Then every accepted write is looked for
 in the database. Prints a summary and exits non-zero on any failure; whatever it started is stopped in
 ``finally`` (also on Ctrl-C or SIGTERM).
 
 Settings (environment): SOAK_CUSTOMERS (50), SOAK_SECONDS (60), SOAK_REDIS_DOWN_SECONDS (20),
-SOAK_THINK_SECONDS (0.5), SOAK_PORT (8790), SOAK_REDIS_PORT (6390), SOAK_DATABASE (portal_soak),
-SOAK_POSTGRES (postgres://postgres@127.0.0.1:5432).
+SOAK_THINK_SECONDS (0.5), SOAK_WEB_WORKERS (4), SOAK_PORT (8790), SOAK_REDIS_PORT (6390),
+SOAK_DATABASE (portal_soak), SOAK_POSTGRES (postgres://postgres@127.0.0.1:5432).
 """
 
 import json
@@ -29,6 +29,8 @@ CUSTOMERS = int(os.environ.get("SOAK_CUSTOMERS", "50"))
 SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
 REDIS_DOWN = float(os.environ.get("SOAK_REDIS_DOWN_SECONDS", "20"))
 THINK = float(os.environ.get("SOAK_THINK_SECONDS", "0.5"))
+# Four, not the Procfile's default two: the parallel accepts of one customer must really run at once.
+WEB_WORKERS = int(os.environ.get("SOAK_WEB_WORKERS", "4"))
 PORT = int(os.environ.get("SOAK_PORT", "8790"))
 REDIS_PORT = int(os.environ.get("SOAK_REDIS_PORT", "6390"))
 DATABASE = os.environ.get("SOAK_DATABASE", "portal_soak")
@@ -53,7 +55,8 @@ for _name in ("EMAIL_HOST", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SETTINGS_MODULE"
 
 
 def log(text: str) -> None:
-    print(f"[soak {time.strftime('%H:%M:%S')}] {text}", flush=True)
+    # UTC: the checks set up Django, which sets the process's time zone to Brussels half-way through.
+    print(f"[soak {time.strftime('%H:%M:%SZ', time.gmtime())}] {text}", flush=True)
 
 
 class Servers:
@@ -88,7 +91,7 @@ class Servers:
 
     def start_web(self) -> None:
         self.web = self._start("gunicorn", str(BIN / "gunicorn"), "portal.wsgi", "--bind", f"127.0.0.1:{PORT}",
-                               "--workers", "2", "--timeout", "60")  # fmt: skip
+                               "--workers", str(WEB_WORKERS), "--timeout", "60")  # fmt: skip
         wait_for(lambda: _get("/accounts/login/") == 200, timeout=60)
 
     def start_worker(self) -> None:

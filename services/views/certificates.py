@@ -186,7 +186,7 @@ def certificate_new(request: HttpRequest) -> HttpResponse:
     domains = _domains(request)
     initial = {"key_source": KeySource.GENERATED, "key_type": "rsa2048"}
     renewing = None
-    if request.GET.get("renew", "").isdigit():
+    if request.GET.get("renew", "").isdecimal():
         renewing = _request_for(request, int(request.GET["renew"]))
         initial.update(
             names="\n".join(renewing.names), key_source=renewing.key_source, plan=renewing.plan_id,

@@ -108,7 +108,7 @@ def zone_page(request: HttpRequest, pk: int) -> HttpResponse:
     service, zone = _zone_for(request, pk)
     if zone is None:
         return render(request, "services/dns_zone.html", _context(service, None, request))
-    if request.htmx and request.GET.get("row", "").isdigit():  # "cancel" of an edit in place
+    if request.htmx and request.GET.get("row", "").isdecimal():  # "cancel" of an edit in place
         record = _record(zone, int(request.GET["row"]))
         return render(request, "services/dns_zone.html#record-row", _context(service, zone, request, record=record))
     return _zone_page(request, service, zone, RecordForm(initial={"ttl": zone.default_ttl, "type": "A"}))

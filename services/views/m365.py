@@ -79,7 +79,7 @@ def _delta(request: HttpRequest, service: Service) -> int:
     """``delta`` (+1, −1, any whole number) or ``quantity`` (the number of licences wanted)."""
     if "quantity" in request.POST:
         value = request.POST["quantity"].strip()
-        if not value.isdigit():
+        if not value.isdecimal():
             raise ValidationError(_("Enter the number of licences you want, such as 5."))
         return int(value) - service.quantity
     try:

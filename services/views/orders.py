@@ -89,7 +89,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _place_order(request)
     plan_id = request.GET.get("plan", "")
-    plan = orders.orderable_plans().filter(pk=plan_id).first() if plan_id.isdigit() else None
+    plan = orders.orderable_plans().filter(pk=plan_id).first() if plan_id.isdecimal() else None
     form = OrderForm(initial={"plan": plan, "quantity": 1}, hostings=_hostings(request))
     return _order_page(request, form, plan)
 
@@ -112,7 +112,7 @@ def _place_order(request: HttpRequest) -> HttpResponse:
             )
             return redirect(order)
     plan_id = request.POST.get("plan", "")
-    plan = Plan.objects.filter(pk=plan_id).first() if plan_id.isdigit() else None
+    plan = Plan.objects.filter(pk=plan_id).first() if plan_id.isdecimal() else None
     return _order_page(request, form, plan)
 
 

@@ -152,7 +152,7 @@ def test_a_billing_contact_may_buy_credits(billing_member, pack, reauthenticated
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("pack_value", ["retired", "999999", "abc", ""])
+@pytest.mark.parametrize("pack_value", ["retired", "999999", "abc", "", "¹"])  # "¹".isdigit(), yet not a number
 def test_a_pack_not_for_sale_or_unknown_is_not_found(owner_client, reauthenticated, pack_value):
     retired = CreditPackFactory(is_active=False)
     value = str(retired.pk) if pack_value == "retired" else pack_value

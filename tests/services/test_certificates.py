@@ -285,6 +285,12 @@ def test_rsa_of_2048_bits_and_p_384_csrs_are_accepted(customer, owner):
 
 
 @pytest.mark.django_db
+def test_a_renewal_of_a_request_that_is_not_a_number_shows_a_new_request(owner_client):
+    # Found by tests/security/test_fuzz_forms.py: "²".isdigit() is true, int("²") raises.
+    assert owner_client.get(reverse("certificate_new"), {"renew": "²"}).status_code == 200
+
+
+@pytest.mark.django_db
 def test_the_request_form_offers_the_customers_domains_and_adds_one_in_place(owner_client, customer):
     ServiceFactory(customer=customer, name="acme.be", plan=PlanFactory(kind=Kind.DOMAIN))
     page = owner_client.get(reverse("certificate_new")).content.decode()

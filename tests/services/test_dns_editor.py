@@ -176,6 +176,12 @@ def test_edit_swaps_the_row_to_a_form_with_the_current_serial(owner_client, zone
 
 
 @pytest.mark.django_db
+def test_a_row_that_is_not_a_number_shows_the_zone_page(owner_client, zone, www):
+    # Found by tests/security/test_fuzz_forms.py: "²".isdigit() is true, int("²") raises.
+    assert owner_client.get(url("dns_zone", zone), {"row": "²"}, headers=HTMX).status_code == 200
+
+
+@pytest.mark.django_db
 def test_edit_without_javascript_is_a_page_of_its_own(owner_client, zone, www):
     body = owner_client.get(url("dns_record_edit", zone, www)).content.decode()
     assert "<html" in body and "<h1>Edit a record</h1>" in body

@@ -399,6 +399,14 @@ def test_the_number_of_licences_can_be_set_directly(owner_client, pack, reauthen
 
 
 @pytest.mark.django_db
+def test_a_superscript_number_of_licences_is_refused_with_the_message_not_an_error(owner_client, pack, reauthenticated):
+    # Found by tests/security/test_fuzz_forms.py: "²".isdigit() is true, int("²") raises.
+    response = owner_client.post(reverse("m365_licences_change", args=[pack.pk]), {"quantity": "²"}, follow=True)
+    assert response.status_code == 200 and "Enter the number of licences" in response.content.decode()
+    assert Service.objects.get(pk=pack.pk).quantity == 3
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("data", [{"delta": "1"}, {"quantity": "6"}])
 def test_art_6_1_2_going_over_the_limit_is_refused_with_a_clear_message_in_the_card(
     owner_client, customer, data, reauthenticated

@@ -354,6 +354,14 @@ def test_the_order_form_shows_the_chosen_plan(owner_client, hosting_plan):
 
 
 @pytest.mark.django_db
+def test_a_plan_that_is_not_a_number_shows_the_form_without_a_plan(owner_client, hosting_plan, reauthenticated):
+    # Found by tests/security/test_fuzz_forms.py: "²".isdigit() is true, but it is no primary key.
+    assert owner_client.get(reverse("order_new"), {"plan": "²"}).status_code == 200
+    response = owner_client.post(reverse("order_new"), {"plan": "²", "name": "x", "quantity": "1"})
+    assert response.status_code == 200 and not Order.objects.exists()
+
+
+@pytest.mark.django_db
 def test_choosing_an_addon_plan_with_htmx_shows_the_hosting_select(owner_client, hosting, caching_plan, other_owner):
     ServiceFactory(customer=hosting.customer, plan=hosting.plan, name="gone.acme.example", status="ended")
     response = owner_client.get(reverse("order_new"), {"plan": caching_plan.pk}, headers={"HX-Request": "true"})

@@ -102,6 +102,16 @@ def test_the_reasons_narrow_to_the_services_kind(owner_client, customer):
 
 
 @pytest.mark.django_db
+def test_a_service_or_reason_that_is_not_a_number_is_refused_not_an_error(owner_client, hosting):
+    # Found by tests/security/test_fuzz_forms.py: "²".isdigit() is true, but it is no primary key.
+    assert _open(owner_client, service="²", reason="²").status_code == 200
+    htmx = {"HX-Request": "true"}
+    assert owner_client.get(reverse("ticket_new_reasons"), {"service": "²"}, headers=htmx).status_code == 200
+    assert owner_client.get(reverse("ticket_new_preview"), {"reason": "²"}, headers=htmx).status_code == 200
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_reason_that_does_not_fit_the_service_is_refused(owner_client, hosting):
     dns = InterventionType.objects.get(code="domains-records-update")
     response = _open(owner_client, service=hosting.pk, reason=dns.pk)
