@@ -15,8 +15,9 @@ help:
 	@echo "make test           every test that needs no server"
 	@echo "make test-services  the suite against PostgreSQL and Redis, with a real Celery worker"
 	@echo "make browser-test   Playwright in headless Chromium (/usr/bin/chromium)"
+	@echo "make screenshots    a PNG of every page with the demo data, desktop and phone width, in var/screenshots/"
 	@echo "make lint           ruff, and migrations checked"
-	@echo "make bench          load data in PostgreSQL (portal_bench), gunicorn, latency and throughput"
+	@echo "make bench          load data in PostgreSQL (portal_bench), gunicorn, latency and throughput, the nightly jobs"
 	@echo "make soak           simulated customers on gunicorn + PostgreSQL + Redis + worker, then faults"
 	@echo "make security       check --deploy, bandit on the apps, the security tests"
 
@@ -92,4 +93,6 @@ bench: venv
 	$(BENCH_ENV) $(BIN)/python manage.py collectstatic --no-input -v0
 	$(BENCH_ENV) $(BIN)/python manage.py generate_load_data --customers $(BENCH_CUSTOMERS) --big-customer --force \
 		| tee var/bench/run/generate.log
+	psql -h 127.0.0.1 -U postgres -q portal_bench -c ANALYZE  # planner statistics: autovacuum may be off
 	$(BENCH_ENV) $(BIN)/python -m portal.bench.run --seconds $(BENCH_SECONDS)
+	$(BENCH_ENV) $(BIN)/python -m portal.bench.jobs

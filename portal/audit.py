@@ -78,11 +78,26 @@ def record(
     request: HttpRequest | None = None,
     **details,
 ):
+    event = unsaved(action, actor=actor, customer=customer, obj=obj, request=request, **details)
+    event.save(force_insert=True)
+    return event
+
+
+def unsaved(
+    action: str,
+    *,
+    actor=None,
+    customer=None,
+    obj: Model | None = None,
+    request: HttpRequest | None = None,
+    **details,
+):
+    """The event ``record`` saves, not saved yet: the jobs insert a batch's events at once (bulk_create)."""
     from accounts.models import AuditEvent
 
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
-    return AuditEvent.objects.create(
+    return AuditEvent(
         action=action,
         actor=actor if actor is not None and actor.pk else None,
         actor_email=getattr(actor, "email", "") or details.pop("actor_email", ""),

@@ -372,6 +372,7 @@ MICROSOFT_BACKEND = env("MICROSOFT_BACKEND", "services.microsoft.ManualMicrosoft
 RENEWAL_INVOICE_DAYS = env_int("RENEWAL_INVOICE_DAYS", 30)  # the renewal invoice is issued this long before the end
 RENEWAL_REMINDER_DAYS = [int(days) for days in env_list("RENEWAL_REMINDER_DAYS", "14,7,1")]  # unpaid renewal
 CERTIFICATE_NOTICE_DAYS = [int(days) for days in env_list("CERTIFICATE_NOTICE_DAYS", "30,14,7,1")]  # art. 5.2.2
+JOBS_BATCH_SIZE = env_int("JOBS_BATCH_SIZE", 500)  # items a job reads and writes per transaction (services/jobs.py)
 # Test-only (tests/services/test_renewals_worker.py): seconds each job item waits, so that a worker can be
 # killed in the middle of a job. Leave it at 0.
 RENEWALS_ITEM_DELAY_SECONDS = float(env("RENEWALS_ITEM_DELAY_SECONDS", "0") or 0)

@@ -1,17 +1,19 @@
 """A service's life: its creation, status changes and periods, each kept in its history.
 
-Every status change goes through ``set_status`` (staff in the admin, orders, renewals), so the
-history is complete and add-ons follow their shared hosting (art. 3.2.3, 3.3.2).
+Every status change goes through ``set_status`` (staff in the admin, orders, renewals), or
+``stop_many`` for a batch of the expiry job, so the history is complete and add-ons follow their
+shared hosting (art. 3.2.3, 3.3.2).
 """
 
 import datetime
+from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import AuditEvent, User
 from portal import audit
 from services.models import ADDON_KINDS, Kind, Service, ServiceEvent
 
@@ -72,6 +74,52 @@ def set_status(*, service: Service, status: str, by: User | None, now: datetime.
             note = _("Ended with its shared hosting %(name)s (art. 3.2.3, 3.3.2).") % {"name": locked.name}
             _record(addon, ServiceEvent.Field.NOTE, "", note, by, now)
     return service
+
+
+def stop_many(*, changes: Sequence[tuple[Service, str]], by: User | None, now: datetime.datetime | None = None) -> None:
+    """``set_status`` for many services at once, to statuses that stop them (suspended, expired,
+    ended), in a fixed number of queries however many services: the jobs stop a batch at once.
+
+    The caller has locked the services (``select_for_update``) and loaded them with their plan and
+    customer. As with ``set_status``: each change is kept in the history and the audit log, and the
+    add-ons of a shared hosting that stops end with it, each with its own history (an add-on listed
+    in ``changes`` whose hosting stops here too ends with it)."""
+    now = now or timezone.now()
+    actor = by if by is not None and by.pk else None
+    if any(status not in HOSTING_STOPS for _service, status in changes):
+        raise ValueError("stop_many only stops services: use set_status.")
+    changes = [(service, status) for service, status in changes if service.status != status]
+    stopping = {service.pk: service for service, _status in changes if service.plan.kind == Kind.SHARED_HOSTING}
+    changes = [(service, status) for service, status in changes if service.parent_id not in stopping]
+    addons = list(
+        Service.objects.select_for_update(of=("self",))
+        .select_related("plan", "customer")
+        .filter(parent__in=list(stopping))
+        .exclude(status__in=FINISHED)
+        .order_by("pk")
+    )
+    changes += [(addon, Service.Status.ENDED) for addon in addons]
+    for status in {status for _service, status in changes}:
+        Service.objects.filter(pk__in=[service.pk for service, s in changes if s == status]).update(status=status)
+    events, audits = [], []
+    for service, status in changes:
+        old_label = service.get_status_display()
+        service.status = status
+        new_label = service.get_status_display()
+        events.append(ServiceEvent(
+            service=service, actor=actor, field=ServiceEvent.Field.STATUS, old_value=str(old_label)[:200],
+            new_value=str(new_label)[:200], created_at=now,
+        ))  # fmt: skip
+        audits.append(audit.unsaved(
+            "service.status_changed", actor=by, customer=service.customer, obj=service, old=old_label, new=new_label
+        ))  # fmt: skip
+    for addon in addons:
+        hosting = stopping[addon.parent_id]
+        note = _("Ended with its shared hosting %(name)s (art. 3.2.3, 3.3.2).") % {"name": hosting.name}
+        events.append(ServiceEvent(service=addon, actor=actor, field=ServiceEvent.Field.NOTE, new_value=note[:200],
+                                   created_at=now))  # fmt: skip
+    ServiceEvent.objects.bulk_create(events)
+    AuditEvent.objects.bulk_create(audits)
 
 
 def record_period(

@@ -15,10 +15,12 @@ The rules, as the portal reads the particular conditions:
 - A renewal paid after the service expired does not revive it: staff are told, and decide in the
   admin (``reactivate_after_late_payment`` or ``refund_late_payment``).
 
-Every job is a function of ``today`` (or ``now``) wrapped in ``jobs.recorded``: each item in its
-own transaction, claimed with a unique constraint (``one_invoice_per_period``,
-``one_notice_per_service_period_kind``) or a conditional ``update()``, so that it is safe to run
-twice and on two workers at once.
+Every job is a function of ``today`` (or ``now``) wrapped in ``jobs.recorded``: its items are
+claimed with a unique constraint (``one_invoice_per_period``, ``one_notice_per_service_period_kind``)
+or a conditional ``update()``, so that it is safe to run twice and on two workers at once. The
+invoicing and expiry jobs lock, read and write a batch of items at once (``Run.each_batch``: a fixed
+number of queries per batch, not per item); a batch that fails is done again item by item, each in
+its own transaction.
 """
 
 import datetime
@@ -91,12 +93,63 @@ def renewal_line(service: Service) -> Line:
     )  # fmt: skip
 
 
-def _note(service: Service, text: str, *, by: User | None, now: datetime.datetime) -> None:
-    """A line in the service's history (what the portal did and why)."""
-    ServiceEvent.objects.create(
+def _note(service: Service, text: str, *, by: User | None, now: datetime.datetime, save: bool = True) -> ServiceEvent:
+    """A line in the service's history (what the portal did and why); unsaved with ``save=False``, for
+    a batch to insert at once."""
+    event = ServiceEvent(
         service=service, actor=by if by is not None and by.pk else None, field=ServiceEvent.Field.NOTE,
         new_value=text[:200], created_at=now,
     )  # fmt: skip
+    if save:
+        event.save(force_insert=True)
+    return event
+
+
+def _invoice_note(line, *, number: str, now: datetime.datetime, save: bool = True) -> ServiceEvent:
+    text = _("Renewal invoice %(number)s issued for %(start)s → %(end)s.") % {
+        "number": number, "start": line.period_start, "end": line.period_end,
+    }  # fmt: skip
+    return _note(line.service, text, by=None, now=now, save=save)
+
+
+def _end_note(service: Service, *, now: datetime.datetime, save: bool = True) -> ServiceEvent:
+    text = _("Automatic renewal is off: the customer was told the contract ends on %(end)s.") % {
+        "end": service.current_period_end
+    }
+    return _note(service, text, by=None, now=now, save=save)
+
+
+def _read(pks, queryset=None) -> dict[int, Service]:
+    """The services of ``pks`` still in ``queryset`` (by default all), with their plan and customer, in
+    one query, in the services' usual order. After ``_lock``: a fresh read, that sees what a concurrent
+    worker committed meanwhile."""
+    queryset = Service.objects.all() if queryset is None else queryset
+    return {service.pk: service for service in queryset.filter(pk__in=list(pks)).select_related("plan", "customer")}
+
+
+def _active_addons(services) -> dict[int, list[Service]]:
+    """The active add-ons of ``services``, by hosting, in one query (named in the end and expiry e-mails)."""
+    addons: dict[int, list[Service]] = {service.pk: [] for service in services}
+    for addon in Service.objects.filter(parent__in=list(addons), status=Status.ACTIVE).select_related("plan"):
+        addons[addon.parent_id].append(addon)
+    return addons
+
+
+def _notices_sent(keys, kinds) -> set[tuple[int, datetime.date, str]]:
+    """Which of the (service pk, period end, kind) ``keys`` were sent already, in one query."""
+    keys = set(keys)
+    if not keys:
+        return set()
+    rows = ServiceNotice.objects.filter(service__in={key[0] for key in keys}, kind__in=set(kinds))
+    return keys & set(rows.values_list("service_id", "period_end", "kind"))
+
+
+def _claim_all(keys, *, now: datetime.datetime) -> None:
+    """Insert the notices of ``keys`` at once. One that a concurrent worker claimed meanwhile makes the
+    insert fail: the batch is then rolled back and done item by item, where each claim is decided alone."""
+    ServiceNotice.objects.bulk_create(
+        ServiceNotice(service_id=pk, period_end=end, kind=kind, sent_at=now) for pk, end, kind in keys
+    )
 
 
 def issue_lines(*, customer: Customer, lines: list[Line], today: datetime.date) -> tuple[list[Invoice], int]:
@@ -182,50 +235,88 @@ def _groups(queryset) -> list[list[int]]:
 
 def issue_renewal_invoices(*, today: datetime.date, now: datetime.datetime | None = None, dry_run: bool = False) -> Run:
     """Issue the renewal invoice of each service due (one per customer and end date), and tell the
-    customers who turned auto-renew off when their service ends. Never two invoices for one period."""
+    customers who turned auto-renew off when their service ends. Never two invoices for one period.
+
+    A batch of groups locks and reads its services in two queries and issues its invoices at once
+    (``invoices.issue_many``: the numbers are one block of the counter, gap-free since the batch
+    commits or rolls back whole), so a batch costs a fixed number of queries however many rows."""
     now = now or timezone.now()
 
+    def invoice_batch(groups: list[list[int]]) -> list[str]:
+        for _group in groups:
+            notices.pace()
+        pks = [pk for group in groups for pk in group]
+        _lock(pks)
+        services = _read(pks, due_for_invoice(today))  # what a concurrent worker invoiced meanwhile is gone
+        outcomes = ["already invoiced"] * (len(pks) - len(services))
+        orders, rank = [], {pk: position for position, pk in enumerate(services)}
+        for group in groups:  # an invoice's lines in the services' usual order (kind, name)
+            found = sorted((services[pk] for pk in group if pk in services), key=lambda service: rank[service.pk])
+            if found:
+                orders.append((found[0].customer, [renewal_line(service) for service in found]))
+        issued = invoices.issue_many(orders=orders, today=today)
+        recipients = notices.Recipients({customer for customer, _lines in orders})
+        notes = []
+        for created, lines in issued:
+            notices.send_invoice(created, lines=lines, recipients=recipients)
+            notes += [_invoice_note(line, number=created.number, now=now, save=False) for line in lines]
+        ServiceEvent.objects.bulk_create(notes)
+        return outcomes + ["invoices issued"] * len(issued) + ["renewals invoiced"] * len(notes)
+
+    def invoice(pks: list[int]) -> None:
+        notices.pace()
+        _lock(pks)
+        services = list(due_for_invoice(today).filter(pk__in=pks).select_related("plan", "customer"))
+        if len(services) < len(pks):
+            run.count("already invoiced", len(pks) - len(services))
+        if not services:
+            return
+        issued, taken = issue_lines(
+            customer=services[0].customer, lines=[renewal_line(s) for s in services], today=today
+        )
+        for created in issued:
+            for line in created.lines.all():
+                _invoice_note(line, number=created.number, now=now)
+        run.count("invoices issued", len(issued))
+        run.count("renewals invoiced", len(services) - taken)
+        if taken:
+            run.count("already invoiced", taken)
+
+    def announce_batch(items: list[Service]) -> list[str]:
+        for _item in items:
+            notices.pace()
+        pks = [item.pk for item in items]
+        _lock(pks)
+        found = _read(pks, due_for_end_announcement(today))  # what was announced meanwhile is gone
+        services = [found[pk] for pk in pks if pk in found]
+        keys = [(service.pk, service.current_period_end, notices.END_ANNOUNCED) for service in services]
+        _claim_all(keys, now=now)  # the re-read left out the ones announced already
+        addons = _active_addons(services)
+        recipients = notices.Recipients({service.customer for service in services})
+        for service in services:
+            notices.send_end_announced(service, addons=addons[service.pk], recipients=recipients)
+        ServiceEvent.objects.bulk_create(_end_note(service, now=now, save=False) for service in services)
+        return ["end announced"] * len(services)
+
+    def announce(service: Service) -> str | None:
+        notices.pace()
+        _lock([service.pk])
+        service = due_for_end_announcement(today).select_related("plan", "customer").filter(pk=service.pk).first()
+        if service is None:
+            return None
+        if not notices.claim_service_notice(
+            service=service, period_end=service.current_period_end, kind=notices.END_ANNOUNCED, now=now
+        ):
+            return "already announced"
+        addons = list(service.addons.filter(status=Status.ACTIVE).select_related("plan"))
+        notices.send_end_announced(service, addons=addons)
+        _end_note(service, now=now)
+        return "end announced"
+
     with recorded("issue_renewal_invoices", for_date=today, dry_run=dry_run) as run:
-
-        def invoice(pks: list[int]) -> None:
-            notices.pace()
-            _lock(pks)
-            services = list(due_for_invoice(today).filter(pk__in=pks).select_related("plan", "customer"))
-            if len(services) < len(pks):
-                run.count("already invoiced", len(pks) - len(services))
-            if not services:
-                return
-            issued, taken = issue_lines(
-                customer=services[0].customer, lines=[renewal_line(s) for s in services], today=today
-            )
-            for created in issued:
-                for line in created.lines.all():
-                    _note(line.service, _("Renewal invoice %(number)s issued for %(start)s → %(end)s.") % {
-                        "number": created.number, "start": line.period_start, "end": line.period_end,
-                    }, by=None, now=now)  # fmt: skip
-            run.count("invoices issued", len(issued))
-            run.count("renewals invoiced", len(services) - taken)
-            if taken:
-                run.count("already invoiced", taken)
-
-        def announce(service: Service) -> str | None:
-            notices.pace()
-            _lock([service.pk])
-            service = due_for_end_announcement(today).select_related("plan", "customer").filter(pk=service.pk).first()
-            if service is None:
-                return None
-            if not notices.claim_service_notice(
-                service=service, period_end=service.current_period_end, kind=notices.END_ANNOUNCED, now=now
-            ):
-                return "already announced"
-            addons = list(service.addons.filter(status=Status.ACTIVE).select_related("plan"))
-            notices.send_end_announced(service, addons=addons)
-            _note(service, _("Automatic renewal is off: the customer was told the contract ends on %(end)s.") % {
-                "end": service.current_period_end}, by=None, now=now)  # fmt: skip
-            return "end announced"
-
-        run.each(_groups(due_for_invoice(today)), invoice)
-        run.each(due_for_end_announcement(today).order_by("current_period_end", "pk"), announce)
+        run.each_batch(_groups(due_for_invoice(today)), batch=invoice_batch, item=invoice)
+        ending = due_for_end_announcement(today).select_related("plan").order_by("current_period_end", "pk")
+        run.each_batch(ending, batch=announce_batch, item=announce)
     return run
 
 
@@ -359,12 +450,65 @@ def _paid_line(service: Service) -> InvoiceLine | None:
     )
 
 
+OUTCOMES = {Status.SUSPENDED: "suspended", Status.EXPIRED: "expired", Status.ENDED: "ended (not renewed)"}
+
+
+def _has_ended(service: Service, today: datetime.date) -> bool:
+    return (
+        service.status == Status.ACTIVE
+        and service.current_period_end is not None
+        and service.current_period_end < today
+    )
+
+
+def _why(service: Service, end: datetime.date) -> str:
+    if service.auto_renew:
+        why = _("The period ending on %(end)s was not renewed: its renewal invoice is unpaid.")
+    else:
+        why = _("The period ending on %(end)s was not renewed: automatic renewal was off.")
+    return why % {"end": end}
+
+
+def _renewals_of_ended(services) -> dict[int, InvoiceLine]:
+    """The renewal line (with its invoice) of the period that ended, by service, in one query."""
+    lines = InvoiceLine.objects.filter(service__in=list(services), period_start=F("service__current_period_end"))
+    return {line.service_id: line for line in lines.select_related("invoice")}
+
+
 def expire_unpaid(*, today: datetime.date, now: datetime.datetime | None = None, dry_run: bool = False) -> Run:
     """Remind the customer of an unpaid renewal invoice ``RENEWAL_REMINDER_DAYS`` before the end (once
     per threshold, the nearest only after a missed day), then expire what ended unpaid the day before
-    and tell the customer once."""
+    and tell the customer once.
+
+    A batch of invoices to remind, or of services to expire, is read, claimed and written in a fixed
+    number of queries (``lifecycle.stop_many`` for the status changes). Only a renewal paid whose
+    extension has not run yet is extended service by service (``extend_period``), as it may ask the
+    registry."""
     now = now or timezone.now()
     thresholds = list(settings.RENEWAL_REMINDER_DAYS)
+
+    def remind_batch(invoice_pks: list[int]) -> list[str]:
+        for _pk in invoice_pks:
+            notices.pace()
+        lines = _reminder_lines(today).filter(invoice__in=invoice_pks).select_related("service__plan").order_by("pk")
+        due = []
+        for line in lines:
+            threshold = notices.nearest_threshold((line.period_start - today).days, thresholds)
+            if threshold is not None:
+                due.append(((line.service_id, line.period_start, notices.reminder_kind(threshold)), line))
+        sent = _notices_sent([key for key, _line in due], {key[2] for key, _line in due})
+        due = [(key, line) for key, line in due if key not in sent]
+        _claim_all([key for key, _line in due], now=now)
+        reminded: dict[int, list[InvoiceLine]] = {}
+        for _key, line in due:
+            reminded.setdefault(line.invoice_id, []).append(line)
+        found = Invoice.objects.select_related("customer").in_bulk(list(reminded))
+        recipients = notices.Recipients({invoice.customer for invoice in found.values()})
+        for pk, lines in reminded.items():
+            days = min((line.period_start - today).days for line in lines)
+            services = [line.service for line in lines]
+            notices.send_reminder(found[pk], services, days_left=days, recipients=recipients)
+        return ["reminders sent"] * len(reminded)
 
     def remind(invoice_pk: int) -> str | None:
         notices.pace()
@@ -383,11 +527,47 @@ def expire_unpaid(*, today: datetime.date, now: datetime.datetime | None = None,
         notices.send_reminder(invoice, reminded, days_left=days)
         return "reminders sent"
 
+    def expire_batch(items: list[Service]) -> list[str | None]:
+        for _item in items:
+            notices.pace()
+        pks = [item.pk for item in items]
+        _lock(pks)
+        found = _read(pks)
+        ended = [found[pk] for pk in pks if pk in found and _has_ended(found[pk], today)]
+        renewal_of = _renewals_of_ended(ended)
+        outcomes, stopping = [], {}
+        for service in ended:  # hostings before their add-ons (the order of the items)
+            line = renewal_of.get(service.pk)
+            if service.parent_id in stopping:
+                continue  # it ends with its hosting, stopped in this batch, and is then left alone
+            if line is not None and line.invoice.status == Invoice.Status.PAID:  # the extension has not run yet
+                outcomes.append(extend_period(line=line, now=now, dry_run=dry_run))
+            else:
+                stopping[service.pk] = service
+        ends = {pk: service.current_period_end for pk, service in stopping.items()}
+        statuses = {pk: expiry_status(service) for pk, service in stopping.items()}
+        addons = _active_addons(stopping.values())  # named in the e-mail: read before they end
+        lifecycle.stop_many(changes=[(stopping[pk], status) for pk, status in statuses.items()], by=None, now=now)
+        ServiceEvent.objects.bulk_create(
+            _note(service, _why(service, ends[pk]), by=None, now=now, save=False) for pk, service in stopping.items()
+        )
+        # A certificate's customer was warned by the expiry notices (art. 5.2.2): no e-mail after.
+        keys = {(pk, ends[pk], notices.EXPIRED): s for pk, s in stopping.items() if s.plan.kind != Kind.SSL_CERTIFICATE}
+        sent = _notices_sent(keys, [notices.EXPIRED])
+        told = {key: service for key, service in keys.items() if key not in sent}
+        _claim_all(told, now=now)
+        recipients = notices.Recipients({service.customer for service in told.values()})
+        for service in told.values():
+            line = renewal_of.get(service.pk)
+            unpaid = line.invoice if line is not None and line.invoice.status == Invoice.Status.ISSUED else None
+            notices.send_expired(service, invoice=unpaid, addons=addons[service.pk], recipients=recipients)
+        return outcomes + [OUTCOMES[status] for status in statuses.values()]
+
     def expire(service: Service) -> str | None:
         notices.pace()
         _lock([service.pk])
         service = Service.objects.select_related("plan", "customer").get(pk=service.pk)
-        if service.status != Status.ACTIVE or service.current_period_end is None or service.current_period_end >= today:
+        if not _has_ended(service, today):
             return None
         paid = _paid_line(service)
         if paid is not None:  # paid, but the extension has not run yet
@@ -396,11 +576,7 @@ def expire_unpaid(*, today: datetime.date, now: datetime.datetime | None = None,
         status = expiry_status(service)
         addons = list(service.addons.filter(status=Status.ACTIVE).select_related("plan"))
         lifecycle.set_status(service=service, status=status, by=None, now=now)
-        if service.auto_renew:
-            why = _("The period ending on %(end)s was not renewed: its renewal invoice is unpaid.")
-        else:
-            why = _("The period ending on %(end)s was not renewed: automatic renewal was off.")
-        _note(service, why % {"end": end}, by=None, now=now)
+        _note(service, _why(service, end), by=None, now=now)
         if service.plan.kind != Kind.SSL_CERTIFICATE and notices.claim_service_notice(
             service=service, period_end=end, kind=notices.EXPIRED, now=now
         ):  # a certificate's customer was warned by the expiry notices (art. 5.2.2)
@@ -408,20 +584,19 @@ def expire_unpaid(*, today: datetime.date, now: datetime.datetime | None = None,
                 service=service, period_start=end, invoice__status=Invoice.Status.ISSUED
             ).select_related("invoice").first()  # fmt: skip
             notices.send_expired(service, invoice=unpaid.invoice if unpaid else None, addons=addons)
-        return {
-            Status.SUSPENDED: "suspended", Status.EXPIRED: "expired", Status.ENDED: "ended (not renewed)"
-        }[status]  # fmt: skip
+        return OUTCOMES[status]
 
     with recorded("expire_unpaid", for_date=today, dry_run=dry_run) as run:
         invoice_pks = _reminder_lines(today).order_by("invoice_id").values_list("invoice_id", flat=True).distinct()
-        run.each(list(invoice_pks), remind)
+        run.each_batch(list(invoice_pks), batch=remind_batch, item=remind)
         # Hostings before their add-ons: an add-on ends with its hosting and is then left alone.
         ended = (
             Service.objects.filter(status=Status.ACTIVE, current_period_end__lt=today)
             .exclude(plan__kind=Kind.M365_PACK)
+            .select_related("plan")
             .order_by(F("parent").asc(nulls_first=True), "current_period_end", "pk")
         )
-        run.each(ended, expire)
+        run.each_batch(ended, batch=expire_batch, item=expire)
     return run
 
 

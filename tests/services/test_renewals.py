@@ -458,14 +458,20 @@ def test_a_dry_run_counts_what_would_expire_and_changes_and_sends_nothing(
 
 @pytest.mark.django_db
 def test_one_service_failing_does_not_stop_the_others_and_is_reported(hosting, domain, monkeypatch):
-    set_status = lifecycle.set_status
+    set_status, stop_many = lifecycle.set_status, lifecycle.stop_many
 
     def flaky(*, service, **kwargs):
         if service.pk == hosting.pk:
             raise RuntimeError("platform unreachable")
         return set_status(service=service, **kwargs)
 
+    def flaky_batch(*, changes, **kwargs):  # the batch fails, then is done again service by service
+        if any(service.pk == hosting.pk for service, _status in changes):
+            raise RuntimeError("platform unreachable")
+        return stop_many(changes=changes, **kwargs)
+
     monkeypatch.setattr(lifecycle, "set_status", flaky)
+    monkeypatch.setattr(lifecycle, "stop_many", flaky_batch)
     day = END + datetime.timedelta(days=1)
     renewals.expire_unpaid(today=day, now=at(day))
 

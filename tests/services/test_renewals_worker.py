@@ -2,8 +2,8 @@
 
 - The same job enqueued twice at once (two worker threads racing) sends each notice once and issues
   each invoice once: the unique constraints decide, not the timing.
-- A worker killed with SIGKILL in the middle of a job leaves no half-done item (each item is its own
-  transaction, rolled back by PostgreSQL when the connection dies) and loses no notice: the task is
+- A worker killed with SIGKILL in the middle of a job leaves no half-done item (each batch of items is
+  one transaction, rolled back by PostgreSQL when the connection dies) and loses no notice: the task is
   acknowledged late, so Redis delivers it again (to a new worker once the visibility timeout has passed,
   or at once to the same worker when only its pool process died: ``reject_on_worker_lost``), and the
   second run does only what the first did not commit.
@@ -190,7 +190,7 @@ def _start_worker(tmp_path: Path, *, delay: float, name: str) -> subprocess.Pope
         DJANGO_SECRET_KEY="worker-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
         DATABASE_URL=_test_database_url(), REDIS_URL=REDIS_URL, PORTAL_VAR_DIR=str(tmp_path / "var"),
         EMAIL_FILE_PATH=str(tmp_path / "mail"), CELERY_VISIBILITY_TIMEOUT="2",
-        RENEWALS_ITEM_DELAY_SECONDS=str(delay),
+        RENEWALS_ITEM_DELAY_SECONDS=str(delay), JOBS_BATCH_SIZE="2",  # batches commit while the job runs
     )  # fmt: skip
     command = [
         sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=prefork", "--concurrency=1",
