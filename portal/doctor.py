@@ -23,7 +23,9 @@ from django.core.validators import validate_email
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from portal.celery import app
 from services import renewals
@@ -405,7 +407,7 @@ def beat() -> list[Check]:
                 )
             )
         else:
-            state = _("finished") if last.finished_at else _("running")
+            state = pgettext("job run state", "finished") if last.finished_at else _("running")
             results.append(Check(name, True, _("last run %(when)s, %(state)s") % {"when": when, "state": state}))
     if unrecorded:
         results.append(
@@ -420,4 +422,6 @@ def beat() -> list[Check]:
 
 def _hours(delta: datetime.timedelta) -> str:
     hours = delta.total_seconds() / 3600
-    return _("%(hours).1f h") % {"hours": hours} if hours < 48 else _("%(days)d days") % {"days": hours // 24}
+    if hours >= 48:
+        return _("%(days)d days") % {"days": hours // 24}
+    return _("%(hours)s h") % {"hours": number_format(hours, decimal_pos=1)}  # 3,5 h in French and Dutch
