@@ -8,7 +8,7 @@ DEMO_ENV := DJANGO_DEBUG=1 PORTAL_ADMIN_REQUIRE_MFA=0 PORTAL_DEMO_BANNER=1
 SERVICES_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 
-.PHONY: help venv run test test-services browser-test lint format messages check-deploy security clean soak
+.PHONY: help venv run test test-services browser-test screenshots lint format messages check-deploy security clean soak
 
 help:
 	@echo "make run            set up, load the demo and serve http://127.0.0.1:8000/ (web, worker, beat)"
@@ -48,7 +48,11 @@ test-services: venv
 	$(SERVICES_ENV) $(BIN)/python -m pytest -m "not browser" -p no:cacheprovider
 
 browser-test: venv
-	$(BIN)/python -m pytest -m browser -p no:cacheprovider -rs
+	$(BIN)/python -m pytest -m "browser and not screenshots" -p no:cacheprovider -rs
+
+# Every page, signed in as the demo owner and as staff: var/screenshots/{desktop,phone}-<page>.png.
+screenshots: venv
+	$(BIN)/python -m pytest -m screenshots -p no:cacheprovider -q tests/browser/test_screenshots.py
 
 # Load and faults (portal/soak/run.py): SOAK_CUSTOMERS (50), SOAK_SECONDS (60), SOAK_REDIS_DOWN_SECONDS (20).
 soak: venv

@@ -58,8 +58,14 @@ def test_a_customer_adds_and_cancels_licences_with_htmx_and_sees_the_totals_chan
     expect(grand_total).to_contain_text("87.50 EUR")  # (5 + 2) × 12.50
     expect(card.locator(".pending-at-microsoft")).to_contain_text("Being applied at Microsoft")
 
+    # Cancelling asks first (the person using the licence loses access at once).
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     with page.expect_response(re.compile(rf"/services/m365/{pack.pk}/licences/$")) as cancelled:
         card.get_by_role("button", name="Cancel a licence").click()
+    assert questions == [
+        "Cancel one licence of Acme Office? The person using it loses access to Microsoft 365 at once."
+    ]
     assert cancelled.value.request.headers.get("hx-request") == "true"
     expect(card.locator(".licence-count")).to_have_text("4")
     expect(card.locator(".monthly-total")).to_contain_text("50.00 EUR")

@@ -43,6 +43,7 @@ def test_a_customer_opens_an_express_incident_sees_the_deadline_and_staff_answer
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Support").click()
     page.get_by_role("link", name="Open a ticket").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Open a ticket")
+    page.wait_for_load_state()  # htmx starts once the page has loaded: a change before that is not sent
 
     # Choosing the hosting narrows the reasons to the hosting's (htmx swaps the list).
     with page.expect_response(re.compile(r"/support/new/reasons/")):
