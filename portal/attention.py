@@ -96,7 +96,7 @@ def _requests_asking(scope: Scope) -> list:
 def for_customer(scope: Scope, *, now: datetime.datetime) -> Attention:
     counts = _counts(scope)
     return Attention(
-        tickets_waiting=list(scope(Ticket).filter(status=Status.WAITING_ON_CUSTOMER).order_by("-pk")[:LIMIT]),
+        tickets_waiting=list(scope(Ticket).filter(status=Status.WAITING_ON_CUSTOMER).order_by("-logged_at")[:LIMIT]),
         invoices_due=list(scope(Invoice).filter(status=Invoice.Status.ISSUED).order_by("due_on", "pk")[:LIMIT]),
         certificates_ending=_certificates_ending(scope, now),
         requests_asking=_requests_asking(scope),
