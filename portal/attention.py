@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Customer, Membership
 from billing.models import CreditAccount, Invoice
+from services.domains import display_domain
 from services.models import CertificateRequest, CmsUpdate, DomainRequest
 from support.models import Status, Ticket
 
@@ -87,9 +88,10 @@ def _requests_asking(scope: Scope) -> list:
     """Domain and certificate requests where the registry or the CA asked the customer something."""
     domains = scope(DomainRequest).filter(status=DomainRequest.Status.INFORMATION_REQUESTED)
     certificates = scope(CertificateRequest).filter(status=CertificateRequest.Status.INFORMATION_REQUESTED)
-    rows = list(domains.order_by("-pk")[:LIMIT]) + list(
-        certificates.defer("private_key_encrypted", "csr_pem").order_by("-pk")[:LIMIT]
-    )
+    asked = list(domains.order_by("-pk")[:LIMIT])
+    for row in asked:
+        row.display_domain = display_domain(row.domain)  # stored in ASCII (punycode), shown in Unicode
+    rows = asked + list(certificates.defer("private_key_encrypted", "csr_pem").order_by("-pk")[:LIMIT])
     return rows[:LIMIT]
 
 

@@ -93,3 +93,11 @@ def test_another_customers_items_never_show(owner_client, other_customer, other_
 
     assert ticket.number not in page and "globex.example" not in page
     assert "Nothing needs your attention." in page and "0 credits left." in page
+
+
+def test_a_requested_domain_is_named_in_unicode(owner_client, owner, customer, frozen):
+    request = domain_rules.submit_request(
+        customer=customer, by=owner, kind="register", domain="café.be", plan=PlanFactory(kind="domain")
+    )
+    DomainRequest.objects.filter(pk=request.pk).update(status=DomainRequest.Status.INFORMATION_REQUESTED)
+    assert "The registry needs information about café.be" in dashboard(owner_client)
