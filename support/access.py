@@ -10,15 +10,17 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Customer, User
 from portal import audit
-from support.models import StaffAccessGrant, Ticket, TicketEvent
+from support.models import StaffAccessGrant, Status, Ticket, TicketEvent
 
 DURATIONS = {"1d": datetime.timedelta(days=1), "7d": datetime.timedelta(days=7), "30d": datetime.timedelta(days=30)}
 
 
 def active_grants(customer: Customer, now: datetime.datetime | None = None):
     now = now or timezone.now()
-    return StaffAccessGrant.objects.filter(customer=customer, revoked_at=None).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    return (
+        StaffAccessGrant.objects.filter(customer=customer, revoked_at=None)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .exclude(ticket__status=Status.CLOSED)  # a ticket's grant lasts until the ticket is closed
     )
 
 

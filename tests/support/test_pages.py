@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from services.models import Kind
-from support import tickets
+from support import access, tickets
 from support.models import InterventionType, Priority, Status, Ticket
 from tests.factories import PlanFactory, ServiceFactory
 
@@ -307,6 +307,15 @@ def test_art_7_3_the_customer_grants_and_revokes_staff_access_for_a_ticket(owner
     assert "Not granted" in owner_client.get(ticket.get_absolute_url()).content.decode()
     actions = list(AuditEvent.objects.filter(customer=customer).values_list("action", flat=True))
     assert "staff_access.granted" in actions and "staff_access.revoked" in actions
+
+
+@pytest.mark.django_db
+def test_art_7_3_a_tickets_access_ends_when_the_ticket_is_closed(owner_client, owner, customer, site_down):
+    ticket = new_ticket(owner, site_down)
+    owner_client.post(reverse("ticket_access", args=[ticket.number]), {"action": "grant"})
+    tickets.close(ticket=ticket, by=owner)
+    assert access.grant_for_ticket(ticket) is None
+    assert not access.active_grants(customer).exists()
 
 
 @pytest.mark.django_db
