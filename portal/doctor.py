@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -353,6 +354,20 @@ def beat_or_why() -> list[Check]:
         return [Check("beat", False, _first_line(error), _("run python manage.py migrate"))]
 
 
+def installed_at() -> datetime.datetime | None:
+    """When the installation's database was first migrated."""
+    return MigrationRecorder.Migration.objects.order_by("applied").values_list("applied", flat=True).first()
+
+
+def _first_run_not_due_yet(every) -> bool:
+    """A new installation has no run of a nightly job until its first night: not a fault."""
+    installed = installed_at()
+    if installed is None:
+        return False
+    late = -_schedule(every).remaining_estimate(timezone.localtime(installed, app.timezone))
+    return late <= BEAT_MARGIN
+
+
 def beat() -> list[Check]:
     """For each beat entry whose job records its runs: did its last run happen on time, finish, succeed?"""
     now = timezone.now()
@@ -366,6 +381,9 @@ def beat() -> list[Check]:
         name = f"beat:{job}"
         run_it = _("run it now: python manage.py %(job)s") % {"job": job}
         last = JobRun.objects.filter(job=job, dry_run=False).order_by("-started_at", "-pk").first()
+        if last is None and _first_run_not_due_yet(options["schedule"]):
+            results.append(Check(name, True, _("no run yet: the first one is not due since the installation")))
+            continue
         if last is None:
             results.append(
                 Check(

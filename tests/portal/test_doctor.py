@@ -259,11 +259,19 @@ def test_a_nightly_job_last_run_the_night_before_is_fine_until_its_time_tonight_
 
 
 def test_a_job_that_never_ran_fails_with_how_to_start_beat(healthy):
+    MigrationRecorder.Migration.objects.update(applied=datetime.datetime(2026, 1, 5, tzinfo=BRUSSELS))
     JobRun.objects.filter(job="bill_m365_licences").delete()
     JobRun.objects.create(job="bill_m365_licences", dry_run=True)  # renewals_status's dry runs do not count
     check = beat_checks()["bill_m365_licences"]
     assert not check.ok and check.detail == "never ran"
     assert check.fix.startswith("start beat, once per installation: celery -A portal beat")
+
+
+def test_a_new_installation_is_not_blamed_for_a_nightly_job_not_due_yet(healthy):
+    MigrationRecorder.Migration.objects.update(applied=MORNING - datetime.timedelta(hours=1))
+    JobRun.objects.filter(job="bill_m365_licences").delete()
+    check = beat_checks()["bill_m365_licences"]
+    assert check.ok and check.detail == "no run yet: the first one is not due since the installation"
 
 
 def test_a_last_run_that_never_finished_or_failed_on_items_is_reported(healthy):
