@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from billing import ledger
+from portal.forms import add_errors
 from portal.reauth import sensitive
 from portal.scoping import customer_required, get_scoped_or_404, scoped
 from services.models import Service
@@ -28,14 +29,6 @@ def _services(request: HttpRequest):
 def _ticket(request: HttpRequest, number: str) -> Ticket:
     tickets_ = Ticket.objects.select_related("reason", "service", "customer", "opened_by")
     return get_scoped_or_404(request, tickets_, number=number)
-
-
-def _add_form_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @customer_required("view")
@@ -96,7 +89,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 files=form.cleaned_data["files"],
             )
         except ValidationError as error:
-            _add_form_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request, _("Ticket %(number)s is open. We will answer you here.") % {"number": ticket.number}
@@ -181,7 +174,7 @@ def ticket_remark(request: HttpRequest, number: str) -> HttpResponse:
                 ticket=ticket, author=request.user, body=form.cleaned_data["body"], files=form.cleaned_data["files"]
             )
         except ValidationError as error:
-            _add_form_errors(form, error)
+            add_errors(form, error)
         else:
             if request.htmx:
                 attachments = _visible_attachments(ticket).filter(remark=remark)

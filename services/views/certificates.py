@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from portal.forms import add_errors
 from portal.reauth import sensitive
 from portal.scoping import customer_required, get_scoped_or_404, scoped
 from services import certificates
@@ -105,14 +106,6 @@ class IntegrationForm(forms.Form):
         label=gettext_lazy("Where should it go?"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("The site or hosting, and anything we should know."),
     )  # fmt: skip
-
-
-def _add_form_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # Fetching
@@ -223,7 +216,7 @@ def _send_request(request: HttpRequest) -> HttpResponse:
                 csr_pem=data["csr_pem"] if by_csr else None, key_type=data["key_type"] or "rsa2048", replaces=renewing,
             )  # fmt: skip
         except ValidationError as error:
-            _add_form_errors(form, error)
+            add_errors(form, error)
         else:
             if created.key_source == KeySource.GENERATED:
                 note = _("Your certificate request is sent. Download its private key now: it is shown only once.")
@@ -308,7 +301,7 @@ def certificate_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )  # fmt: skip
         except ValidationError as error:
-            _add_form_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The certificate is installed. Its contract runs until it expires."))
             return _done(request, cert_request)
@@ -328,7 +321,7 @@ def certificate_answer(request: HttpRequest, pk: int) -> HttpResponse:
                 csr_pem=data["csr_pem"] or None,
             )  # fmt: skip
         except ValidationError as error:
-            _add_form_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("Your answer is sent."))
             return _done(request, cert_request)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
+from portal.forms import add_errors
 from portal.scoping import customer_required, get_scoped_or_404
 from services import dns
 from services.models import DnsRecord, DnsZone, Kind, Service
@@ -71,14 +72,6 @@ def _zone_or_404(request: HttpRequest, pk: int) -> tuple[Service, DnsZone]:
 
 def _record(zone: DnsZone, record_pk: int) -> DnsRecord:
     return get_object_or_404(DnsRecord, zone=zone, pk=record_pk)
-
-
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _is_stale(form: forms.Form) -> bool:
@@ -142,7 +135,7 @@ def record_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             record = dns.add_record(zone=zone, **form.record_fields(), expected_serial=based_on, by=request.user)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             status = _("Record added: %(record)s") % {"record": record}
             if request.htmx:
@@ -175,7 +168,7 @@ def record_edit(request: HttpRequest, pk: int, record_pk: int) -> HttpResponse:
                     zone=zone, record=record, **form.record_fields(), expected_serial=based_on, by=request.user
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 status = _("Record saved: %(record)s") % {"record": record}
                 if request.htmx:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portal.forms import add_errors
 from portal.reauth import sensitive
 from portal.scoping import customer_required, get_scoped_or_404, scoped
 from services import domains
@@ -58,14 +59,6 @@ class RequestForm(forms.Form):
 class AnswerForm(forms.Form):
     body = forms.CharField(label=gettext_lazy("Your answer"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     document = forms.FileField(label=gettext_lazy("Document"), required=False)
-
-
-def _add_form_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _domain_request(request: HttpRequest, pk: int) -> DomainRequest:
@@ -127,7 +120,7 @@ def _submit(request: HttpRequest, kinds: list[str]) -> HttpResponse:
                 new_owner=data.get("new_owner", ""), plan=data.get("plan"),
             )  # fmt: skip
         except ValidationError as error:
-            _add_form_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request,
@@ -179,7 +172,7 @@ def domain_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 document=form.cleaned_data["document"],
             )  # fmt: skip
         except ValidationError as error:
-            _add_form_errors(form, error)
+            add_errors(form, error)
         else:
             answered = True
             if not request.htmx:

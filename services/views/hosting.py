@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from billing import ledger
+from portal.forms import add_errors
 from portal.scoping import customer_required, get_scoped_or_404
 from services import hosting
 from services.hosting_platform import get_platform
@@ -43,14 +44,6 @@ class CmsProblemForm(forms.Form):
     priority = forms.ChoiceField(
         label=gettext_lazy("Priority"), choices=Priority.choices, initial=Priority.STANDARD, widget=forms.RadioSelect
     )
-
-
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # The hosting sections of the service page (services.views.services.service_detail)
@@ -119,7 +112,7 @@ def hosting_restore(request: HttpRequest, pk: int) -> HttpResponse:
                     note=form.cleaned_data["note"], by=request.user, request=request,
                 )  # fmt: skip
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 messages.success(
                     request, _("Ticket %(number)s asks us to restore the backup.") % {"number": ticket.number}
@@ -167,7 +160,7 @@ def cms_update_problem(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user, request=request,
             )  # fmt: skip
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request, _("Ticket %(number)s is open: we will look at the problem.") % {"number": ticket.number}

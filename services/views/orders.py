@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from portal.forms import add_errors
 from portal.reauth import sensitive
 from portal.scoping import customer_required, get_scoped_or_404, scoped
 from services import orders
@@ -103,7 +104,7 @@ def _place_order(request: HttpRequest) -> HttpResponse:
         try:
             order = orders.place_order(customer=request.customer, by=request.user, lines=[item])
         except ValidationError as error:
-            _add_form_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request,
@@ -114,14 +115,6 @@ def _place_order(request: HttpRequest) -> HttpResponse:
     plan_id = request.POST.get("plan", "")
     plan = Plan.objects.filter(pk=plan_id).first() if plan_id.isdecimal() else None
     return _order_page(request, form, plan)
-
-
-def _add_form_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _orders(request: HttpRequest):

@@ -1,0 +1,13 @@
+"""Helpers for the portal's forms."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+
+def add_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a rule's ``ValidationError`` on the form: beside the field it names, or above the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
