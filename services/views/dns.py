@@ -96,6 +96,19 @@ def _changed(
     return HttpResponse(main + oob)
 
 
+def _record_changed(
+    request: HttpRequest, service: Service, zone: DnsZone, record, *, based_on, status: str
+) -> HttpResponse:
+    """After an added or saved record: its row and the new serial for htmx, else back to the zone page."""
+    if request.htmx:
+        row = render_to_string(
+            "services/dns_zone.html#record-row", _context(service, zone, request, record=record), request=request
+        )
+        return _changed(request, service, zone, based_on=based_on, status=status, main=row)
+    messages.success(request, status)
+    return redirect(reverse("dns_zone", args=[service.pk]) + f"#record-{record.pk}")
+
+
 @customer_required("view")
 def zone_page(request: HttpRequest, pk: int) -> HttpResponse:
     service, zone = _zone_for(request, pk)
@@ -138,15 +151,7 @@ def record_add(request: HttpRequest, pk: int) -> HttpResponse:
             add_errors(form, error)
         else:
             status = _("Record added: %(record)s") % {"record": record}
-            if request.htmx:
-                row = render_to_string(
-                    "services/dns_zone.html#record-row",
-                    _context(service, zone, request, record=record),
-                    request=request,
-                )
-                return _changed(request, service, zone, based_on=based_on, status=status, main=row)
-            messages.success(request, status)
-            return redirect(reverse("dns_zone", args=[service.pk]) + f"#record-{record.pk}")
+            return _record_changed(request, service, zone, record, based_on=based_on, status=status)
     if request.htmx:
         context = _context(service, zone, request, form=form, fid="add", stale=_is_stale(form), add_serial=based_on)
         response = render(request, "services/dns_zone.html#add-form", context)
@@ -171,15 +176,7 @@ def record_edit(request: HttpRequest, pk: int, record_pk: int) -> HttpResponse:
                 add_errors(form, error)
             else:
                 status = _("Record saved: %(record)s") % {"record": record}
-                if request.htmx:
-                    row = render_to_string(
-                        "services/dns_zone.html#record-row",
-                        _context(service, zone, request, record=record),
-                        request=request,
-                    )
-                    return _changed(request, service, zone, based_on=based_on, status=status, main=row)
-                messages.success(request, status)
-                return redirect(reverse("dns_zone", args=[service.pk]) + f"#record-{record.pk}")
+                return _record_changed(request, service, zone, record, based_on=based_on, status=status)
     else:
         form = RecordForm(
             initial={"name": record.name, "type": record.type, "ttl": record.ttl, "value": record.value},
