@@ -21,11 +21,10 @@ Writes var/bench/jobs-<date>.json: for each job its rows, seconds, rows/s, queri
 
 import argparse
 import datetime
-import json
 import os
-import platform
 import time
-from pathlib import Path
+
+from portal.bench import report as bench_report
 
 
 def load_data_day(seed: int) -> datetime.date | None:
@@ -108,19 +107,14 @@ def main() -> None:
         transaction.set_rollback(True)
 
     report = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **bench_report.header(),
         "jobs_for": today.isoformat(),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
         "batch_size": getattr(settings, "JOBS_BATCH_SIZE", None),
         "how": "dry_run=False inside one transaction rolled back at the end; e-mails rendered, never sent",
         "results": results,
     }  # fmt: skip
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"jobs-{datetime.date.today():%Y-%m-%d}.json"
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"Written {path}")
+    bench_report.write(report, out=args.out, kind="jobs")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,9 @@ a few threads for a bounded time and number of requests, and writes var/bench/<d
 """
 
 import argparse
-import datetime
 import http.client
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -19,7 +17,8 @@ import sys
 import threading
 import time
 import urllib.parse
-from pathlib import Path
+
+from portal.bench import report as bench_report
 
 HOST = "127.0.0.1"
 
@@ -195,19 +194,14 @@ def main() -> None:
         result["target"] = f"throughput >= {floor} of baseline" + ("" if floor == 0.15 else ", p95 < 4x baseline")
         result["met"] = result["throughput_ratio"] >= floor and (floor == 0.15 or result["p95_ratio"] < 4)
     report = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        **bench_report.header(),
         "settings": {"threads": args.threads, "seconds_per_page": args.seconds, "max_requests": args.max_requests,
                      "gunicorn_workers": 2},
         "sizes": json.loads(args.sizes) if args.sizes else {},
         "targets": found,
         "results": results,
     }  # fmt: skip
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"bench-{datetime.date.today():%Y-%m-%d}.json"
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"Written {path}")
+    bench_report.write(report, out=args.out, kind="bench")
 
 
 if __name__ == "__main__":
